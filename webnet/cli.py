@@ -1,0 +1,208 @@
+"""``python -m webnet``: train, gradcheck, predict, info.
+
+Bad input (a missing file, an unreadable image, a bad architecture, an impossible setting, a
+corrupt model) prints one line on stderr and exits with status 2, without a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from . import __version__, data, gradcheck
+from .models import build_model, parse_architecture
+from .network import NeuralNetwork, TrainingDiverged
+from .preprocess import BlankImage, preprocess
+from .serialize import ModelFileError
+
+PRETRAINED = "pretrained.npz"
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: one line on stderr, exit status 2."""
+
+
+def positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (v > 0 and np.isfinite(v)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return v
+
+
+def positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
+    return v
+
+
+def architecture(text):
+    try:
+        parse_architecture(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m webnet", description="webnet: a small NumPy neural-network lab.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a network on MNIST")
+    t.add_argument("arch", nargs="?", default="784-128-10", type=architecture,
+                   help="layer sizes like 784-128-10 or 784-256-64-10, or 'cnn' (default 784-128-10)")
+    t.add_argument("--epochs", type=positive_int, default=5)
+    t.add_argument("--batch-size", type=positive_int, default=64)
+    t.add_argument("--lr", type=positive_float, default=0.05, help="learning rate (default 0.05)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--full", action="store_true", help="the full 60,000 / 10,000 MNIST (downloaded once)")
+    t.add_argument("--subset", type=positive_int, metavar="N",
+                   help="train on the first N of the shipped 10,000-digit subset")
+    t.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    t.add_argument("--save", metavar="PATH", help="write the trained model (.npz)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    g = sub.add_parser("gradcheck", help="per-layer finite-difference gradient check")
+    g.add_argument("arch", nargs="?", default="784-128-10", type=architecture)
+    g.add_argument("--batch", type=positive_int, default=4)
+    g.add_argument("--coords", type=positive_int, default=40, help="coordinates checked per tensor")
+    g.add_argument("--seed", type=int, default=0)
+
+    r = sub.add_parser("predict", help="classify PNG images of digits")
+    r.add_argument("images", nargs="+", metavar="IMAGE")
+    r.add_argument("--model", help="a model saved by train --save (default: the shipped pretrained one)")
+    r.add_argument("--top", type=positive_int, default=3)
+
+    sub.add_parser("info", help="versions, BLAS, data cache")
+    return p
+
+
+def load_data(args):
+    if args.full:
+        return data.load_mnist(dtype=np.dtype(args.dtype).type)
+    return data.load_mnist_subset(n_train=args.subset, dtype=np.dtype(args.dtype).type)
+
+
+def cmd_train(args, out):
+    if args.full and args.subset:
+        raise UsageError("--full and --subset exclude each other")
+    try:
+        X, y, Xt, yt = load_data(args)
+    except ValueError as e:  # a subset size the shipped data does not have
+        raise UsageError(f"--subset: {e}".replace("n_train must be", "must be")) from None
+    net = build_model(args.arch, rng=args.seed, dtype=np.dtype(args.dtype).type)
+    rng = np.random.default_rng(args.seed + 1)
+    print(f"training {args.arch} ({net.num_params():,} parameters, {args.dtype}) on {len(X):,} digits, "
+          f"testing on {len(Xt):,}", file=out)
+    from tqdm import tqdm
+
+    for epoch in range(1, args.epochs + 1):
+        ep = net.epoch(X, y, args.batch_size, args.lr, rng=rng)
+        bar = tqdm(total=ep.n_batches, desc=f"epoch {epoch}/{args.epochs}", unit="batch", file=sys.stderr,
+                   disable=args.quiet, leave=True, dynamic_ncols=True)
+        start = time.perf_counter()
+        while not ep.done:
+            n = ep.run(20)
+            bar.update(n)
+            bar.set_postfix(loss=f"{ep.mean_loss:.4f}", acc=f"{ep.accuracy:.4f}", refresh=False)
+        bar.close()
+        secs = time.perf_counter() - start
+        acc, loss = net.evaluate(Xt, yt)
+        print(f"epoch {epoch}: train loss {ep.mean_loss:.4f}, train acc {ep.accuracy:.4f}, "
+              f"test loss {loss:.4f}, test acc {acc:.4f} ({secs:.2f} s)", file=out)
+    if args.save:
+        try:
+            net.save(args.save)
+        except OSError as e:
+            raise UsageError(f"cannot write {args.save}: {e.strerror}") from None
+        print(f"saved to {args.save}", file=out)
+
+
+def cmd_gradcheck(args, out):
+    rng = np.random.default_rng(args.seed)
+    net = build_model(args.arch, rng=rng)
+    x, y = data.load_mnist_subset(n_train=args.batch, n_test=1, dtype=np.float64)[:2]
+    rows = gradcheck.check_network(net, x, y, rng, max_coords=args.coords)
+    print(gradcheck.format_rows(rows), file=out)
+    return 0 if all(r.ok for r in rows) else 1
+
+
+def read_png(path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGBA" if "A" in im.getbands() else "L"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise UsageError(f"{path}: not a readable image ({e})") from None
+
+
+def pretrained():
+    from importlib import resources
+
+    return NeuralNetwork.load(resources.files("webnet").joinpath("assets", PRETRAINED).read_bytes())
+
+
+def cmd_predict(args, out):
+    net = NeuralNetwork.load(args.model) if args.model else pretrained()
+    for path in args.images:
+        try:
+            x = preprocess(read_png(path)).x
+        except BlankImage:
+            print(f"{path}: blank image, no digit to classify", file=out)
+            continue
+        except ValueError as e:
+            raise UsageError(f"{path}: {e}") from None
+        p = net.predict_proba(x)[0]
+        top = np.argsort(-p)[:args.top]
+        probs = ", ".join(f"{k}: {p[k]:.3f}" for k in top)
+        print(f"{path}: {top[0]}   ({probs})", file=out)
+
+
+def cmd_info(args, out):
+    print(f"webnet {__version__}, numpy {np.__version__}, Python {platform.python_version()} "
+          f"({platform.platform()})", file=out)
+    try:
+        from threadpoolctl import threadpool_info
+
+        for lib in threadpool_info():
+            print(f"BLAS: {lib.get('internal_api')} {lib.get('version')}, kernel {lib.get('architecture')}, "
+                  f"{lib.get('num_threads')} threads", file=out)
+    except ImportError:
+        print("BLAS: install threadpoolctl to see which one", file=out)
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"):
+        if os.environ.get(var):
+            print(f"{var}={os.environ[var]}", file=out)
+    print(f"data cache: {data.cache_dir()} (set {data.CACHE_ENV} to move it)", file=out)
+
+
+COMMANDS = {"train": cmd_train, "gradcheck": cmd_gradcheck, "predict": cmd_predict, "info": cmd_info}
+
+
+def main(argv=None, out=None):
+    out = out or sys.stdout
+    args = parser().parse_args(argv)  # argparse itself exits 2 with one line for bad options
+    try:
+        return COMMANDS[args.command](args, out) or 0
+    except (UsageError, ModelFileError, data.DataError) as e:
+        print(f"webnet: error: {e}", file=sys.stderr)
+    except TrainingDiverged as e:
+        print(f"webnet: error: {e}", file=sys.stderr)
+    except ImportError as e:
+        print(f"webnet: error: {e.name} is needed for this command: pip install 'webnet[cli]'", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("webnet: interrupted", file=sys.stderr)
+        return 130
+    return 2

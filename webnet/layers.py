@@ -1,0 +1,223 @@
+"""Layers: the notebook's API (forward / grad_x / grad_params) plus a fused SGD step.
+
+Every layer maps a batch ``x`` to ``y = forward(x)``. Backward methods take ``x`` explicitly, so a
+finite-difference check may call ``forward`` freely between them:
+
+- ``grad_x(x, grad_out)`` -> dL/dx, same shape as ``x``;
+- ``grad_params(x, grad_out)`` -> ``[(param, grad), ...]`` where ``param`` is the live array.
+
+Training uses ``sgd_step(x, y, grad_out, lr, need_grad_x)``, which may reuse the cached output ``y``
+and updates parameters in place (``p -= lr * g``), so every alias of a parameter stays valid.
+
+Dtype policy: a layer keeps its parameters' dtype. Layers built without explicit arrays default to
+float64 (the notebook's behaviour); webnet's own entry points ask for float32 via ``dtype=``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Layer:
+    """Base class. Subclasses without parameters only need ``forward`` and ``grad_x``."""
+
+    #: names of parameter attributes, in ``state_dict`` order
+    param_names: tuple[str, ...] = ()
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def grad_x(self, x, grad_out):
+        raise NotImplementedError
+
+    def grad_params(self, x, grad_out):
+        return []
+
+    def num_params(self):
+        return int(sum(p.size for _, p in self.named_params()))
+
+    def named_params(self):
+        """``[(name, live array), ...]`` for this layer's parameters."""
+        return [(name, getattr(self, name)) for name in self.param_names]
+
+    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+        """Backward for ``x -> y`` and an in-place SGD update; returns dL/dx (or None)."""
+        gx = self.grad_x(x, grad_out) if need_grad_x else None
+        for p, g in self.grad_params(x, grad_out):
+            p -= lr * g
+        return gx
+
+    def spec(self):
+        """JSON-able description from which ``layer_from_spec`` rebuilds this layer's shape."""
+        return {"type": type(self).__name__}
+
+    def astype(self, dtype):
+        """A copy with parameters cast to ``dtype`` (a layer without parameters is shared)."""
+        if not self.param_names:
+            return self
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        for name, p in self.named_params():
+            setattr(clone, name, np.array(p, dtype=dtype))
+        return clone
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+def _as_batch(x):
+    x = np.asarray(x)
+    return x[None, :] if x.ndim == 1 else x
+
+
+class LinearLayer(Layer):
+    """y = x @ W + b.   x (N, D_in) -> y (N, D_out); W (D_in, D_out), b (D_out,).
+
+    A 1-D ``x`` is a batch of one. Default init is Xavier-uniform, limit sqrt(6 / (in + out)).
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(self, in_features, out_features, W=None, b=None, rng=None, dtype=np.float64):
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        if self.in_features < 1 or self.out_features < 1:
+            raise ValueError(f"LinearLayer needs positive sizes, got ({in_features}, {out_features})")
+        if W is None:
+            rng = np.random.default_rng() if rng is None else rng
+            limit = np.sqrt(6.0 / (self.in_features + self.out_features))
+            W = rng.uniform(-limit, limit, size=(self.in_features, self.out_features)).astype(dtype)
+        W = np.asarray(W)
+        if W.shape != (self.in_features, self.out_features):
+            raise ValueError(f"W: expected shape {(self.in_features, self.out_features)}, got {W.shape}")
+        self.W = W
+        self.b = np.zeros(self.out_features, dtype=W.dtype) if b is None else np.asarray(b)
+        if self.b.shape != (self.out_features,):
+            raise ValueError(f"b: expected shape ({self.out_features},), got {self.b.shape}")
+
+    def forward(self, x):
+        x = _as_batch(x)
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"{self!r}: expected (N, {self.in_features}), got {x.shape}")
+        return x @ self.W + self.b
+
+    def grad_x(self, x, grad_out):
+        return np.asarray(grad_out) @ self.W.T
+
+    def grad_params(self, x, grad_out):
+        x, grad_out = _as_batch(x), _as_batch(grad_out)
+        return [(self.W, x.T @ grad_out), (self.b, grad_out.sum(axis=0))]
+
+    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+        gx = grad_out @ self.W.T if need_grad_x else None
+        g = grad_out * np.asarray(lr, dtype=grad_out.dtype)  # fold lr into the small (N, D_out) array
+        self.W -= x.T @ g
+        self.b -= g.sum(axis=0)
+        return gx
+
+    def spec(self):
+        return {"type": "LinearLayer", "in_features": self.in_features, "out_features": self.out_features}
+
+    def __repr__(self):
+        return f"LinearLayer(in={self.in_features}, out={self.out_features})"
+
+
+class ReLU(Layer):
+    """y = max(x, 0), elementwise."""
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def grad_x(self, x, grad_out):
+        return grad_out * (np.asarray(x) > 0)
+
+    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+        return grad_out * (y > 0) if need_grad_x else None
+
+
+class Sigmoid(Layer):
+    """y = 1 / (1 + exp(-x)), computed without overflow for large |x|."""
+
+    def forward(self, x):
+        x = np.asarray(x)
+        e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+    def grad_x(self, x, grad_out):
+        y = self.forward(x)
+        return grad_out * y * (1 - y)
+
+    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+        return grad_out * y * (1 - y) if need_grad_x else None
+
+
+class Tanh(Layer):
+    """y = tanh(x)."""
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def grad_x(self, x, grad_out):
+        y = np.tanh(x)
+        return grad_out * (1 - y * y)
+
+    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+        return grad_out * (1 - y * y) if need_grad_x else None
+
+
+class Softmax(Layer):
+    """Row-wise softmax, max-shifted.   x (N, C) -> y (N, C), rows sum to 1."""
+
+    def forward(self, x):
+        x = _as_batch(x)
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def grad_x(self, x, grad_out):
+        y = self.forward(x)
+        return self._backward(y, _as_batch(grad_out))
+
+    @staticmethod
+    def _backward(y, grad_out):
+        # Jacobian-vector product without the (N, C, C) Jacobian: y * (g - <g, y>)
+        return y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True))
+
+    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+        return self._backward(y, grad_out) if need_grad_x else None
+
+
+class Reshape(Layer):
+    """x (N, *in) -> y (N, *shape). ``Reshape((1, 28, 28))`` turns flat MNIST rows into images."""
+
+    def __init__(self, shape):
+        self.shape = tuple(int(s) for s in shape)
+
+    def forward(self, x):
+        x = np.asarray(x)
+        return x.reshape((x.shape[0],) + self.shape)
+
+    def grad_x(self, x, grad_out):
+        return np.asarray(grad_out).reshape(np.shape(x))
+
+    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+        return grad_out.reshape(x.shape) if need_grad_x else None
+
+    def spec(self):
+        return {"type": "Reshape", "shape": list(self.shape)}
+
+    def __repr__(self):
+        return f"Reshape{self.shape}"
+
+
+class Flatten(Reshape):
+    """x (N, d1, d2, ...) -> y (N, d1 * d2 * ...)."""
+
+    def __init__(self):
+        super().__init__((-1,))
+
+    def spec(self):
+        return {"type": "Flatten"}
+
+    def __repr__(self):
+        return "Flatten()"

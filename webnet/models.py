@@ -1,0 +1,50 @@
+"""Named architectures for the command line and the app: "784-128-10" MLPs and the tiny "cnn"."""
+from __future__ import annotations
+
+import numpy as np
+
+from .conv import Conv2D
+from .layers import Flatten, LinearLayer, ReLU, Reshape, Softmax
+from .losses import CrossEntropy
+from .network import NeuralNetwork
+
+MAX_WIDTH = 4096
+CNN = "cnn"
+
+
+def parse_architecture(text):
+    """"784-128-10" -> [784, 128, 10]; "cnn" -> "cnn". Raises ``ValueError`` with a plain message."""
+    text = str(text).strip().lower()
+    if text == CNN:
+        return CNN
+    parts = text.split("-")
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"bad architecture {text!r}: expected layer sizes like 784-128-10, or 'cnn'") from None
+    if len(sizes) < 2:
+        raise ValueError(f"bad architecture {text!r}: give at least input and output sizes, like 784-10")
+    if any(s < 1 or s > MAX_WIDTH for s in sizes):
+        raise ValueError(f"bad architecture {text!r}: every size must be between 1 and {MAX_WIDTH}")
+    return sizes
+
+
+def build_model(arch="784-128-10", rng=None, dtype=np.float32):
+    """A fresh network: Linear-ReLU-...-Linear-Softmax with cross-entropy, or the tiny CNN
+    (Reshape(1, 28, 28) - Conv2D(1, 8, 5, stride 2) - ReLU - Flatten - Linear(1152, 10) - Softmax).
+
+    ``rng``: a ``np.random.Generator`` or a seed. webnet's entry points train in float32.
+    """
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    sizes = parse_architecture(arch) if isinstance(arch, str) else arch
+    if sizes == CNN:
+        conv = Conv2D(1, 8, 5, stride=2, rng=rng, dtype=dtype)
+        c, h, w = conv.output_shape(28, 28)
+        layers = [Reshape((1, 28, 28)), conv, ReLU(), Flatten(),
+                  LinearLayer(c * h * w, 10, rng=rng, dtype=dtype), Softmax()]
+    else:
+        layers = []
+        for i, (d_in, d_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(LinearLayer(d_in, d_out, rng=rng, dtype=dtype))
+            layers.append(ReLU() if i < len(sizes) - 2 else Softmax())
+    return NeuralNetwork(layers, CrossEntropy())
