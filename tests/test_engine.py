@@ -68,10 +68,13 @@ def test_fused_path_matches_layerwise_gradients():
 
 def test_fused_loss_has_no_eps_bias():
     logits = np.array([[1000.0, 0.0, -1000.0]])
-    loss, g, p = wn.softmax_cross_entropy(logits, np.array([0]))
-    assert loss == 0.0 and np.allclose(g, [[0, 0, 0]]) and np.allclose(p, [[1, 0, 0]])
-    loss, g, _ = wn.softmax_cross_entropy(logits, np.array([2]))
+    loss, g = wn.softmax_cross_entropy(logits, np.array([0]))
+    assert loss == 0.0 and np.allclose(g, [[0, 0, 0]])
+    loss, g = wn.softmax_cross_entropy(logits, np.array([2]))
     assert loss == 2000.0 and np.allclose(g, [[1, 0, -1]])
+    soft = np.array([[0.5, 0.0, 0.5]])
+    loss, g = wn.softmax_cross_entropy(logits, soft)
+    assert loss == 1000.0 and np.allclose(g, [[0.5, 0, -0.5]])
 
 
 def toy_data(n=512, seed=0, dtype=np.float32):

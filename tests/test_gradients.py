@@ -23,6 +23,7 @@ CASES = {
     "reshape": (lambda r: wn.Reshape((1, 4, 4)), (3, 16)),
     "conv2d": (lambda r: wn.Conv2D(2, 3, 3, rng=r), (2, 2, 7, 6)),
     "conv2d_stride_pad": (lambda r: wn.Conv2D(2, 3, (3, 2), stride=2, padding=1, rng=r), (2, 2, 7, 6)),
+    "conv2d_one_channel": (lambda r: wn.Conv2D(1, 1, 3, stride=2, padding=1, rng=r), (2, 1, 7, 6)),
     "simpleconv": (lambda r: wn.SimpleConv(r.standard_normal((3, 2)), 0.3), (2, 6, 5)),
     "simpleconv_2d": (lambda r: wn.SimpleConv(r.standard_normal((3, 3)), -0.1), (6, 5)),
 }

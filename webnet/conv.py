@@ -1,7 +1,9 @@
-"""Vectorised 2-D convolution (cross-correlation) by im2col + one matrix product.
+"""Vectorised 2-D convolution (cross-correlation).
 
-Python loops run only over kernel offsets (k * k iterations, in the backward pass), never over
-pixels or images. ``SimpleConv`` is the notebook's single-channel layer on top of the same code.
+With several channels: im2col + one matrix product. With one input and one output channel (the
+notebook's SimpleConv): each kernel row as a banded (Toeplitz) matrix, all input rows times all
+kernel rows in one product, then a sum of kh shifted slices. Python loops run only over kernel rows
+or offsets, never over pixels or images. ``SimpleConv`` is the notebook's single-channel layer on top of the same code.
 """
 from __future__ import annotations
 
@@ -21,8 +23,7 @@ def _out_size(size, k, stride, padding):
 
 def im2col(x, kh, kw, stride, padding):
     """x (N, C, H, W) -> cols (N * Ho * Wo, C * kh * kw), plus (Ho, Wo)."""
-    if padding:
-        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    x = _pad(x, padding)
     win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]  # (N, C, Ho, Wo, kh, kw)
     n, c, ho, wo = win.shape[:4]
     cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # the one copy
@@ -40,27 +41,89 @@ def col2im(dcols, x_shape, kh, kw, ho, wo, stride, padding):
     return dx[:, :, padding:padding + h, padding:padding + w] if padding else dx
 
 
-def conv_forward(x, K, b, stride=1, padding=0):
-    """x (N, C, H, W), K (O, C, kh, kw), b (O,) -> y (N, O, Ho, Wo)."""
+def _pad(x, padding):
+    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding))) if padding else x
+
+
+def _single_channel(K):
+    """One input and one output channel: im2col's product would have an inner and an outer
+    dimension of 1 and be all memory traffic, so these layers take the row-Toeplitz route below."""
+    return K.shape[0] * K.shape[1] == 1
+
+
+def _row_toeplitz(K, width, wo, stride):
+    """(width, kh * wo): block i maps an input row to kernel row i's contribution to an output row,
+    T_i[w, v] = K[i, w - v * stride] where that index is inside the kernel, else 0."""
+    k = K[0, 0]
+    kh, kw = k.shape
+    T = np.zeros((width, kh, wo), dtype=k.dtype)
+    v = np.arange(wo)
+    for j in range(kw):  # kernel column j sits on the band w = v * stride + j
+        T[v * stride + j, :, v] = k[:, j]
+    return T.reshape(width, kh * wo)
+
+
+def _check(x, K, padding):
     o, c, kh, kw = K.shape
     if x.ndim != 4 or x.shape[1] != c:
         raise ValueError(f"expected input (N, {c}, H, W), got {x.shape}")
     if x.shape[2] + 2 * padding < kh or x.shape[3] + 2 * padding < kw:
         raise ValueError(f"input {x.shape[2:]} is smaller than the kernel {(kh, kw)}")
-    cols, ho, wo = im2col(x, kh, kw, stride, padding)
-    y = cols @ K.reshape(o, -1).T + b  # (N*Ho*Wo, O)
-    return y.reshape(x.shape[0], ho, wo, o).transpose(0, 3, 1, 2)
 
 
-def conv_backward(x, K, grad_out, stride=1, padding=0, need_grad_x=True):
-    """Gradients of ``conv_forward``: (dx or None, dK, db)."""
+def conv_forward(x, K, b, stride=1, padding=0):
+    """x (N, C, H, W), K (O, C, kh, kw), b (O,) -> y (N, O, Ho, Wo)."""
+    _check(x, K, padding)
     o, c, kh, kw = K.shape
-    cols, ho, wo = im2col(x, kh, kw, stride, padding)
-    g = grad_out.transpose(0, 2, 3, 1).reshape(-1, o)  # (N*Ho*Wo, O)
-    dK = (g.T @ cols).reshape(K.shape)
-    db = g.sum(axis=0)
-    dx = col2im(g @ K.reshape(o, -1), x.shape, kh, kw, ho, wo, stride, padding) if need_grad_x else None
-    return dx, dK, db
+    xp = _pad(x, padding)
+    n, _, hp, wp = xp.shape
+    ho, wo = (hp - kh) // stride + 1, (wp - kw) // stride + 1
+    if _single_channel(K):
+        # every input row times every kernel row in one product, then sum the kh shifted rows
+        P = (xp.reshape(n * hp, wp) @ _row_toeplitz(K, wp, wo, stride)).reshape(n, hp, kh, wo)
+        y = P[:, 0:stride * ho:stride, 0] + b
+        for i in range(1, kh):
+            y += P[:, i:i + stride * ho:stride, i]
+        return y.reshape(n, 1, ho, wo)
+    cols, _, _ = im2col(xp, kh, kw, stride, 0)
+    y = cols @ K.reshape(o, -1).T + b  # (N*Ho*Wo, O)
+    return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+
+
+def conv_grad_x(x_shape, K, grad_out, stride=1, padding=0):
+    """dL/dx (N, C, H, W) for dL/dy ``grad_out`` (N, O, Ho, Wo)."""
+    n, c, h, w = x_shape
+    o, _, kh, kw = K.shape
+    ho, wo = grad_out.shape[2:]
+    hp, wp = h + 2 * padding, w + 2 * padding
+    if _single_channel(K):
+        T = _row_toeplitz(K, wp, wo, stride).reshape(wp, kh, wo)
+        Q = (grad_out.reshape(n * ho, wo) @ T.transpose(2, 1, 0).reshape(wo, kh * wp)).reshape(n, ho, kh, wp)
+        dx = np.zeros((n, 1, hp, wp), dtype=Q.dtype)
+        for i in range(kh):
+            dx[:, 0, i:i + stride * ho:stride] += Q[:, :, i]
+    else:
+        g = grad_out.transpose(0, 2, 3, 1).reshape(-1, o)  # (N*Ho*Wo, O)
+        dx = col2im(g @ K.reshape(o, -1), (n, c, hp, wp), kh, kw, ho, wo, stride, 0)
+    return dx[:, :, padding:padding + h, padding:padding + w] if padding else dx
+
+
+def conv_grad_params(x, K, grad_out, stride=1, padding=0):
+    """(dL/dK, dL/db) for input ``x`` and dL/dy ``grad_out``."""
+    o, c, kh, kw = K.shape
+    xp = _pad(x, padding)
+    db = grad_out.sum(axis=(0, 2, 3))
+    if _single_channel(K):  # k * k dot products of the output gradient with shifted inputs
+        ho, wo = grad_out.shape[2:]
+        g = grad_out[:, 0]
+        dK = np.empty(K.shape, dtype=np.result_type(x, grad_out))
+        for i in range(kh):
+            for j in range(kw):
+                dK[0, 0, i, j] = np.einsum("nhw,nhw->", g, xp[:, 0, i:i + stride * ho:stride, j:j + stride * wo:stride])
+        return dK, db
+    cols, _, _ = im2col(xp, kh, kw, stride, 0)
+    g = grad_out.transpose(0, 2, 3, 1).reshape(-1, o)
+    return (g.T @ cols).reshape(K.shape), db
 
 
 class Conv2D(Layer):
@@ -95,15 +158,15 @@ class Conv2D(Layer):
         return conv_forward(np.asarray(x), self.K, self.b, self.stride, self.padding)
 
     def grad_x(self, x, grad_out):
-        return conv_backward(np.asarray(x), self.K, np.asarray(grad_out), self.stride, self.padding)[0]
+        return conv_grad_x(np.shape(x), self.K, np.asarray(grad_out), self.stride, self.padding)
 
     def grad_params(self, x, grad_out):
-        _, dK, db = conv_backward(np.asarray(x), self.K, np.asarray(grad_out), self.stride, self.padding,
-                                  need_grad_x=False)
+        dK, db = conv_grad_params(np.asarray(x), self.K, np.asarray(grad_out), self.stride, self.padding)
         return [(self.K, dK), (self.b, db)]
 
     def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
-        dx, dK, db = conv_backward(x, self.K, grad_out, self.stride, self.padding, need_grad_x)
+        dx = conv_grad_x(x.shape, self.K, grad_out, self.stride, self.padding) if need_grad_x else None
+        dK, db = conv_grad_params(x, self.K, grad_out, self.stride, self.padding)
         self.K -= lr * dK
         self.b -= lr * db
         return dx
@@ -144,11 +207,10 @@ class SimpleConv(Layer):
 
     def grad_x(self, x, grad_out):
         x = np.asarray(x)
-        dx = conv_backward(self._to4d(x), self.K[None, None], self._to4d(grad_out))[0]
-        return dx.reshape(x.shape)
+        return conv_grad_x(self._to4d(x).shape, self.K[None, None], self._to4d(grad_out)).reshape(x.shape)
 
     def grad_params(self, x, grad_out):
-        _, dK, db = conv_backward(self._to4d(x), self.K[None, None], self._to4d(grad_out), need_grad_x=False)
+        dK, db = conv_grad_params(self._to4d(x), self.K[None, None], self._to4d(grad_out))
         return [(self.K, dK[0, 0]), (self.b, db.reshape(()))]
 
     def spec(self):

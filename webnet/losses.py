@@ -61,27 +61,41 @@ class CrossEntropy:
         return f"CrossEntropy(eps={self.eps:g}, reduction={self.reduction!r})"
 
 
-def softmax_cross_entropy(logits, y_true, reduction="mean"):
-    """Fused softmax + cross-entropy on logits (N, C): returns (loss, dL/dlogits, probabilities).
+_ROWS = {}
 
-    loss = logsumexp(z) - z[label] (no eps bias); gradient (p - t) / N for "mean".
-    ``y_true`` is integer labels (N,) or one-hot / soft targets (N, C).
+
+def softmax_cross_entropy(logits, y_true, reduction="mean"):
+    """Fused softmax + cross-entropy on logits (N, C): returns (loss, dL/dlogits).
+
+    loss = logsumexp(z) - z[label], with no eps bias; gradient (p - t) / N for "mean", where
+    p = softmax(z). ``y_true`` is integer labels (N,) or one-hot / soft targets (N, C).
     """
-    m = logits.max(axis=1, keepdims=True)
-    e = np.exp(logits - m)
-    s = e.sum(axis=1, keepdims=True)
-    p = e / s
-    y_true = np.asarray(y_true)
+    return fused_step(logits, y_true, reduction)[:2]
+
+
+def fused_step(logits, y_true, reduction="mean"):
+    """``softmax_cross_entropy`` plus the number of rows whose largest logit is the label's
+    (the running accuracy, from values the loss computes anyway). Overwrites nothing it is given."""
     n = len(logits)
-    g = p.copy()
+    scale = 1.0 / n if reduction == "mean" else 1.0
+    z = logits - logits.max(axis=1, keepdims=True)  # max-shifted: exp never overflows
+    y_true = np.asarray(y_true)
     if y_true.ndim == 1:
-        rows = np.arange(n)
-        loss = float(np.sum(np.log(s[:, 0]) + m[:, 0] - logits[rows, y_true]))
-        g[rows, y_true] -= 1
+        rows = _ROWS.get(n)
+        if rows is None:
+            rows = _ROWS[n] = np.arange(n)
+        at_label = z[rows, y_true]
+        picked = at_label.sum()
+        correct = int(np.count_nonzero(at_label == 0))  # the label's logit is the maximum
     else:
-        loss = float(np.sum(y_true * (np.log(s) + m - logits)))
-        g -= y_true
-    if reduction == "mean":
-        loss /= n
-        g *= np.asarray(1.0 / n, dtype=g.dtype)
-    return loss, g, p
+        picked = np.vdot(y_true, z)  # soft targets: sum_i t_i z_i (rows of t sum to 1)
+        correct = int(np.count_nonzero(z.argmax(axis=1) == y_true.argmax(axis=1)))
+    g = np.exp(z, out=z)
+    s = g.sum(axis=1, keepdims=True)
+    loss = float(np.log(s).sum() - picked) * scale
+    g *= scale / s  # probabilities / N
+    if y_true.ndim == 1:
+        g[rows, y_true] -= scale
+    else:
+        g -= y_true * scale
+    return loss, g, correct

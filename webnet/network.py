@@ -7,7 +7,7 @@ import numpy as np
 
 from . import serialize
 from .layers import Softmax
-from .losses import CrossEntropy, labels_of, softmax_cross_entropy
+from .losses import CrossEntropy, fused_step, labels_of
 
 
 class TrainingDiverged(FloatingPointError):
@@ -56,8 +56,10 @@ class NeuralNetwork:
     @property
     def dtype(self):
         """The dtype of the parameters (the network computes in it); float64 if it has none."""
-        params = self.parameters()
-        return params[0].dtype if params else np.dtype(np.float64)
+        for layer in self.layers:
+            if layer.param_names:
+                return getattr(layer, layer.param_names[0]).dtype
+        return np.dtype(np.float64)
 
     def _cast(self, x):
         x = np.asarray(x)
@@ -145,18 +147,21 @@ class NeuralNetwork:
             for layer in layers:
                 acts.append(layer.forward(acts[-1]))
             if fused:
-                loss, g, _ = softmax_cross_entropy(acts[-1], Y_batch, self.loss.reduction)
+                loss, g, correct = fused_step(acts[-1], Y_batch, self.loss.reduction)
             else:
                 loss = self.loss(acts[-1], Y_batch)
                 g = self.loss.grad_x(acts[-1], Y_batch)
+                correct = int(np.count_nonzero(acts[-1].argmax(axis=1) == labels_of(Y_batch)))
             if self._first_loss is None:
                 self._first_loss = loss
             if not loss <= self.explode_factor * max(self._first_loss, 1.0):  # also catches NaN
                 self._diverged(loss, learning_rate)
-            # argmax of the logits = argmax of the probabilities: the running training accuracy
-            self.last_correct = int(np.count_nonzero(acts[-1].argmax(axis=1) == labels_of(Y_batch)))
+            self.last_correct = correct
+            # backprop is linear in the gradient: scale it by the learning rate once, at the top,
+            # and every layer's update is then p -= g (layers are called with lr = 1)
+            g *= np.asarray(learning_rate, dtype=g.dtype)
             for i in range(len(layers) - 1, -1, -1):
-                g = layers[i].sgd_step(acts[i], acts[i + 1], g, learning_rate, need_grad_x=i > 0)
+                g = layers[i].sgd_step(acts[i], acts[i + 1], g, 1.0, need_grad_x=i > 0)
         self.step_count += 1
         return loss
 
@@ -253,6 +258,8 @@ class Epoch:
         if shuffle:
             rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
             self.order = rng.permutation(n)
+            self._xbuf = np.empty((batch_size,) + self.X.shape[1:], self.X.dtype)
+            self._ybuf = np.empty((batch_size,) + self.Y.shape[1:], self.Y.dtype)
         else:
             self.order = None
         self.n_batches = -(-n // batch_size)
@@ -286,7 +293,9 @@ class Epoch:
                 xb, yb = self.X[lo:lo + bs], self.Y[lo:lo + bs]
             else:
                 idx = self.order[lo:lo + bs]
-                xb, yb = self.X[idx], self.Y[idx]
+                # gathered into buffers reused from batch to batch (a step keeps no reference)
+                xb = np.take(self.X, idx, axis=0, out=self._xbuf[:len(idx)])
+                yb = np.take(self.Y, idx, axis=0, out=self._ybuf[:len(idx)])
             self.last_loss = net.train_one_step(xb, yb, self.learning_rate)
             self.loss_sum += self.last_loss
             self.correct += net.last_correct
