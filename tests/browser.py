@@ -65,6 +65,7 @@ class Session:
     page: object
     requests: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    logs: list = field(default_factory=list)
 
     def foreign_requests(self):
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.url))
@@ -79,13 +80,99 @@ class Session:
             timeout=timeout)
 
 
-def open_session(browser, url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def open_session(browser, url, has_touch=False):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=has_touch)
     session = Session(url, None)
     context.on("request", lambda r: session.requests.append(r.url))
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and session.errors.append(m.text))
+    # Python exceptions in the worker's callbacks reach the console as warnings: count them too
+    page.on("console", lambda m: (session.logs.append(f"{m.type}: {m.text}"),
+                                  (m.type == "error" or "Traceback" in m.text or "Unhandled exception" in m.text)
+                                  and session.errors.append(m.text)))
     page.on("pageerror", lambda e: session.errors.append(f"page error: {e}"))
     session.page = page
     page.goto(url)
     return session
+
+
+# -- acting on the lab ------------------------------------------------------------------------------
+TEXT = "e => (e.shadowRoot ? e.shadowRoot.textContent : '') + e.textContent"
+
+
+def text(page, css):
+    """The text of the first element matching ``css``, including its shadow root (Panel panes)."""
+    return page.locator(css).first.evaluate(TEXT)
+
+
+def wait_text(page, css, predicate, timeout=60, what=""):
+    """Poll until ``predicate(text)`` holds; returns the text (fails with the last text seen)."""
+    deadline = time.time() + timeout
+    while True:
+        t = text(page, css)
+        if predicate(t):
+            return t
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or css}; last text: {t[-300:]!r}")
+        time.sleep(0.1)
+
+
+def wait_stable(page, css, predicate, quiet=1.0, timeout=60, what=""):
+    """Like ``wait_text``, then until the text has not changed for ``quiet`` seconds (a stroke sends
+    throttled updates while it is drawn; the last one is what counts)."""
+    t = wait_text(page, css, predicate, timeout, what)
+    since, deadline = time.time(), time.time() + timeout
+    while time.time() - since < quiet:
+        time.sleep(0.1)
+        now = text(page, css)
+        if now != t:
+            t, since = now, time.time()
+        if time.time() > deadline:
+            raise AssertionError(f"{what or css} never settled; last text: {t[-300:]!r}")
+    return t
+
+
+def open_tab(page, name):
+    page.locator(".bk-tab").filter(has_text=name).first.click()
+
+
+def slider(page, maximum, keys):
+    """Press ``keys`` on the slider handle whose maximum is ``maximum`` (noUiSlider keyboard)."""
+    handle = page.locator(f".noUi-handle[aria-valuemax='{float(maximum)}']").first
+    handle.focus()
+    for key in keys:
+        page.keyboard.press(key)
+    return handle
+
+
+def stroke(page, points, touch=False):
+    """Draw a stroke through ``points`` (fractions of the pad) with the mouse or with touch events."""
+    box = page.locator("canvas.webnet-pad").bounding_box()
+    xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    if not touch:
+        page.mouse.move(*xy[0])
+        page.mouse.down()
+        for a, b in zip(xy, xy[1:]):
+            for k in range(1, 11):
+                page.mouse.move(a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10)
+        page.mouse.up()
+        return
+    cdp = page.context.new_cdp_session(page)
+
+    def touch_event(kind, x=None, y=None):
+        points = [] if x is None else [{"x": x, "y": y, "id": 1, "radiusX": 2, "radiusY": 2, "force": 1}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+    touch_event("touchStart", *xy[0])
+    for a, b in zip(xy, xy[1:]):
+        for k in range(1, 11):
+            touch_event("touchMove", a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10)
+    touch_event("touchEnd")
+    cdp.detach()
+
+
+def status_numbers(page):
+    """(epoch, batch) from the training status line."""
+    import re
+
+    t = text(page, ".train-status")
+    m = re.search(r"epoch (\d+)/\d+ · batch (\d+)/", t)
+    return (int(m.group(1)), int(m.group(2))) if m else None

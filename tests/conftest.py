@@ -47,7 +47,7 @@ def target(request):
 def app(browser, target):
     """One loaded page of the app per target, shared by the module's tests."""
     kind, url = target
-    session = open_session(browser, url)
+    session = open_session(browser, url, has_touch=True)
     session.kind = kind
     session.wait_interactive()
     yield session

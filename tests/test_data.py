@@ -9,7 +9,7 @@ import pytest
 
 import webnet as wn
 from webnet import data
-from webnet.cli import pretrained
+from webnet.models import pretrained
 from webnet.preprocess import BlankImage, area_resize, center_of_mass, preprocess
 
 

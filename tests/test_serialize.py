@@ -123,11 +123,14 @@ def test_bad_files_raise_clear_error_and_change_nothing(name, tmp_path):
     assert all(np.array_equal(before[k], v) for k, v in net.state_dict().items())
 
 
-def test_pickled_file_is_named_as_such(tmp_path):
-    path = tmp_path / "p.npy"
-    np.save(path, np.array([object()], dtype=object), allow_pickle=True)
-    with pytest.raises(ModelFileError, match="pickled"):
-        wn.load(path)
+@pytest.mark.parametrize("name, message", [
+    ("pickle", "contains pickled data"), ("npy_not_npz", "single .npy array"), ("random_bytes", "not an .npz archive"),
+    ("empty", "it is empty"), ("truncated", "truncated or corrupted"), ("foreign_npz", "not a webnet model"),
+    ("npz_with_object_array", "pickled data"),
+])
+def test_bad_files_are_named_for_what_they_are(name, message):
+    with pytest.raises(ModelFileError, match=message):
+        wn.load(BAD_FILES[name]())
 
 
 def test_missing_file():

@@ -14,13 +14,10 @@ import time
 import numpy as np
 
 from . import __version__, data, gradcheck
-from .models import build_model, parse_architecture
+from .models import build_model, parse_architecture, pretrained
 from .network import NeuralNetwork, TrainingDiverged
 from .preprocess import BlankImage, preprocess
 from .serialize import ModelFileError
-
-PRETRAINED = "pretrained.npz"
-
 
 class UsageError(Exception):
     """A problem with what the user asked for: one line on stderr, exit status 2."""
@@ -147,12 +144,6 @@ def read_png(path):
         raise UsageError(f"{path}: no such file") from None
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise UsageError(f"{path}: not a readable image ({e})") from None
-
-
-def pretrained():
-    from importlib import resources
-
-    return NeuralNetwork.load(resources.files("webnet").joinpath("assets", PRETRAINED).read_bytes())
 
 
 def cmd_predict(args, out):

@@ -1,5 +1,8 @@
-"""Named architectures for the command line and the app: "784-128-10" MLPs and the tiny "cnn"."""
+"""Named architectures for the command line and the app: "784-128-10" MLPs and the tiny "cnn",
+and the pretrained model shipped with the package."""
 from __future__ import annotations
+
+from importlib import resources
 
 import numpy as np
 
@@ -48,3 +51,12 @@ def build_model(arch="784-128-10", rng=None, dtype=np.float32):
             layers.append(LinearLayer(d_in, d_out, rng=rng, dtype=dtype))
             layers.append(ReLU() if i < len(sizes) - 2 else Softmax())
     return NeuralNetwork(layers, CrossEntropy())
+
+
+PRETRAINED = "pretrained.npz"
+PRETRAINED_ARCH = "784-128-10"
+
+
+def pretrained():
+    """The shipped pretrained 784-128-10 model (see the README for how it was made)."""
+    return NeuralNetwork.load(resources.files("webnet").joinpath("assets", PRETRAINED).read_bytes())

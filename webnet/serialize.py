@@ -9,6 +9,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -117,31 +118,46 @@ def save(net, file):
     write_npz(file, {META_KEY: meta, **state_dict(net)})
 
 
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+NPY_MAGIC = b"\x93NUMPY"
+
+
 def read(file):
     """(architecture dict, {name: array}) from a path, bytes or a binary file object.
 
     Raises ``ModelFileError`` with a plain message for anything that is not a sound webnet file.
     """
     name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else "the uploaded file"
-    if isinstance(file, (bytes, bytearray, memoryview)):
-        file = io.BytesIO(bytes(file))
     try:
-        z = np.load(file, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise ModelFileError(f"{name} is a single .npy array, not a webnet model (.npz)")
-        with z:
+        if isinstance(file, (str, os.PathLike)):
+            with open(file, "rb") as f:
+                blob = f.read()
+        elif isinstance(file, (bytes, bytearray, memoryview)):
+            blob = bytes(file)
+        else:
+            blob = file.read()
+    except FileNotFoundError:
+        raise ModelFileError(f"{name}: no such file") from None
+    except OSError as e:
+        raise ModelFileError(f"{name}: cannot be read ({e.strerror or e})") from None
+    if blob.startswith(NPY_MAGIC):
+        raise ModelFileError(f"{name} is a single .npy array, not a webnet model (.npz)")
+    if not blob.startswith(ZIP_MAGIC):
+        if blob[:1] == b"\x80" and blob[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+            raise ModelFileError(f"{name} contains pickled data, which webnet never loads")
+        raise ModelFileError(f"{name} is not a webnet model: not an .npz archive" + (" (it is empty)" if not blob else ""))
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             if META_KEY not in z.files:
                 raise ModelFileError(f"{name} is an .npz file but not a webnet model (no {META_KEY} entry)")
             arrays = {k: z[k] for k in z.files}
     except ModelFileError:
         raise
-    except FileNotFoundError:
-        raise ModelFileError(f"{name}: no such file") from None
     except ValueError as e:
         if "pickle" in str(e):
             raise ModelFileError(f"{name} contains pickled data, which webnet never loads") from None
         raise ModelFileError(f"{name} is not a valid model file ({e})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error) as e:
         raise ModelFileError(f"{name} is truncated or corrupted ({type(e).__name__}: {e})") from None
     meta = arrays.pop(META_KEY)
     try:
