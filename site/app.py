@@ -152,6 +152,7 @@ class Trainer(param.Parameterized):
         self._estimate = None
         self.param.watch(self._settings_changed, list(self.ARCH_PARAMS))
         self.param.watch(self._rate_changed, "learning_rate")
+        self.param.watch(self._batch_size_changed, "batch_size")
         self.reset()
 
     # -- settings ---------------------------------------------------------------------------
@@ -164,6 +165,10 @@ class Trainer(param.Parameterized):
 
     def _settings_changed(self, *events):
         self.reset()
+
+    def _batch_size_changed(self, event):
+        if self._epoch is None or self._epoch.done:  # else it applies from the next epoch
+            self.n_batches = self._batches_per_epoch()
 
     def _rate_changed(self, event):
         if self._epoch is not None:  # applies from the next batch; the batch size from the next epoch
@@ -575,7 +580,8 @@ class TrainView(pn.viewable.Viewer):
     def _running_changed(self, event):
         # started at the first Start and left running (a paused chunk returns at once): stopping
         # it in Pyodide cancels its asyncio task, which logs a CancelledError traceback
-        if event.new and self._periodic is None:
+        live = sys.platform == "emscripten" or (pn.state.curdoc is not None and pn.state.curdoc.session_context)
+        if event.new and self._periodic is None and live:  # (without a live page, tests call chunk())
             self._periodic = pn.state.add_periodic_callback(self.trainer.chunk, period=CHUNK_PERIOD_MS)
 
     def _status(self, epoch, batch, n_batches, speed, estimate, running, tick, epochs, learning_rate):

@@ -104,7 +104,7 @@ def text(page, css):
     return page.locator(css).first.evaluate(TEXT)
 
 
-def wait_text(page, css, predicate, timeout=60, what=""):
+def wait_text(page, css, predicate, timeout=60, what="", poll=0.1):
     """Poll until ``predicate(text)`` holds; returns the text (fails with the last text seen)."""
     deadline = time.time() + timeout
     while True:
@@ -113,7 +113,7 @@ def wait_text(page, css, predicate, timeout=60, what=""):
             return t
         if time.time() > deadline:
             raise AssertionError(f"timed out waiting for {what or css}; last text: {t[-300:]!r}")
-        time.sleep(0.1)
+        time.sleep(poll)
 
 
 def wait_stable(page, css, predicate, quiet=1.0, timeout=60, what=""):

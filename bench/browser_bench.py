@@ -1,0 +1,195 @@
+"""The lab in headless Chromium on the built site: start-up, bytes, training speed in Pyodide
+against native webnet, a control's round trip while training, drawing to prediction."""
+from __future__ import annotations
+
+import re
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+import build  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, open_session, open_tab, slider, stroke, text, wait_text  # noqa: E402
+
+import webnet as wn  # noqa: E402
+from webnet import data  # noqa: E402
+
+
+class CountingHandler(build.SiteHandler):
+    """build.py's handler, also counting the bytes of every response body it sends."""
+
+    sent = []
+    lock = threading.Lock()
+
+    def send_header(self, keyword, value):
+        if keyword == "Content-Length":
+            with self.lock:
+                self.sent.append((self.path, int(value)))
+        super().send_header(keyword, value)
+
+
+def serve_counting():
+    import functools
+    import http.server
+
+    handler = functools.partial(CountingHandler, directory=str(build.SITE))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/", server
+
+
+def uncompressed_bytes(paths):
+    from urllib.parse import unquote, urlsplit
+
+    total = 0
+    for p in paths:
+        f = build.SITE / unquote(urlsplit(p).path).lstrip("/")
+        if f.is_dir():
+            f = f / "index.html"
+        if f.is_file():
+            total += f.stat().st_size
+    return total
+
+
+def time_to_interactive(browser, url, runs):
+    times, served, raw = [], [], []
+    for _ in range(runs):
+        CountingHandler.sent.clear()
+        start = time.perf_counter()
+        s = open_session(browser, url)  # a new context: a cold cache
+        s.wait_interactive(timeout=120_000)
+        times.append(time.perf_counter() - start)
+        served.append(sum(n for _, n in CountingHandler.sent))
+        raw.append(uncompressed_bytes([p for p, _ in CountingHandler.sent]))
+        s.page.context.close()
+    return times, served, raw
+
+
+def epoch_in_browser(page):
+    """One epoch of 784-128-10, batch 64, 10,000 digits, in the page: the app reports the seconds
+    spent in training steps (evaluation excluded)."""
+    open_tab(page, "Train")
+    page.locator("select").first.select_option("64")
+    slider(page, 30, ["Home"])  # 1 epoch
+    wait_text(page, ".train-status", lambda t: "/157" in t and "epoch 0/1" in t, what="the settings")
+    page.get_by_role("button", name="Start").click()
+    t = wait_text(page, ".train-status", lambda t: "after epoch 1 (" in t, timeout=300, what="the epoch")
+    return float(re.search(r"after epoch 1 \(([\d.]+) s of training\)", t).group(1))
+
+
+def epoch_native():
+    X, y, _, _ = data.load_mnist_subset()
+    times = []
+    with threadpool_limits(limits=1):
+        for r in range(3):
+            net = wn.build_model("784-128-10", rng=r)
+            start = time.perf_counter()
+            net.fit_one_epoch(X, y, 64, 0.1, rng=r)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def round_trips(page, n):
+    """Pause clicked while training until the page says Paused: the Python callback's round trip."""
+    slider(page, 30, ["End"])
+    wait_text(page, ".train-status", lambda t: "/30" in t, what="30 epochs")
+    times = []
+    for _ in range(n):
+        page.get_by_role("button", name="Start").click()
+        wait_text(page, ".train-status", lambda t: "Training" in t and "samples/s" in t, what="training")
+        time.sleep(0.3)
+        start = time.perf_counter()
+        page.get_by_role("button", name="Pause").click()
+        wait_text(page, ".train-status", lambda t: "Paused" in t, timeout=30, what="Paused", poll=0.005)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def draw_to_prediction(page, n):
+    open_tab(page, "Draw")
+    times = []
+    for i in range(n):
+        page.get_by_role("button", name="Clear").click()
+        wait_text(page, ".prediction", lambda t: "draw a digit" in t.lower(), what="cleared")
+        x = 0.35 + 0.3 * i / max(n - 1, 1)
+        page.evaluate("() => { window.webnetStrokeEnded = null }")
+        stroke(page, [(x, 0.15), (x, 0.85)])
+        ended = time.perf_counter()
+        final = None
+        # the last throttled update and the end-of-stroke one both classify: wait for quiet
+        wait_text(page, ".prediction", lambda t: "looks like" in t, what="a prediction", poll=0.005)
+        last, seen = text(page, ".prediction"), time.perf_counter()
+        while time.perf_counter() - seen < 0.5:
+            now = text(page, ".prediction")
+            if now != last:
+                last, seen = now, time.perf_counter()
+            time.sleep(0.005)
+        final = seen - ended
+        times.append(max(final, 0.0))
+    return times
+
+
+def gradcheck_in_browser(page):
+    open_tab(page, "Gradient check")
+    page.get_by_role("button", name="Check the gradients").click()
+    t = wait_text(page, ".gradcheck-table", lambda t: " s." in t and "verdict" in t, timeout=60, what="the table")
+    return float(re.search(r"4 test digits: ([\d.]+) s", t).group(1))
+
+
+def browser_bench(quick, native):
+    from playwright.sync_api import sync_playwright
+
+    if not (build.SITE / "SHA256SUMS").exists():
+        raise SystemExit("dist/site is not built: run `python3 build.py build` first")
+    url, server = serve_counting()
+    rows, notes = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        runs = 1 if quick else 5
+        tti, served, raw = time_to_interactive(browser, url, runs)
+        s = open_session(browser, url)
+        s.wait_interactive(timeout=120_000)
+        page = s.page
+        gc_s = gradcheck_in_browser(page)
+        draw = draw_to_prediction(page, 2 if quick else 5)
+        open_tab(page, "Train")
+        page.get_by_role("button", name="Reset").click()
+        epoch_pyodide = epoch_in_browser(page)
+        trips = round_trips(page, 2 if quick else 5)
+        chromium = browser.version
+        browser.close()
+    server.shutdown()
+    epoch_cpython = epoch_native()
+    rows += [
+        {"what": f"navigation to interactive, cold cache (median of {runs})",
+         "value": f"{statistics.median(tti):.2f} s ({', '.join(f'{t:.2f}' for t in tti)})", "required": "<= 5 s"},
+        {"what": "bytes on a first visit, as served by build.py serve",
+         "value": f"{statistics.median(served) / 1e6:.1f} MB", "required": "<= 25 MB"},
+        {"what": "bytes on a first visit, uncompressed", "value": f"{statistics.median(raw) / 1e6:.1f} MB",
+         "required": ""},
+        {"what": "one epoch, 784-128-10, batch 64, 10,000 digits, in Pyodide",
+         "value": f"{epoch_pyodide:.2f} s", "required": "<= 3 s"},
+        {"what": "the same epoch, native webnet (float32, one BLAS thread)", "value": f"{epoch_cpython:.3f} s",
+         "required": ""},
+        {"what": "Pyodide / native, same epoch", "value": f"{epoch_pyodide / epoch_cpython:.1f}x", "required": ""},
+        {"what": f"control round trip while training (Pause to 'Paused', median of {len(trips)})",
+         "value": f"{statistics.median(trips):.3f} s (max {max(trips):.3f})", "required": "<= 0.2 s"},
+        {"what": f"drawing to prediction (end of stroke to final bars, median of {len(draw)})",
+         "value": f"{statistics.median(draw):.3f} s", "required": "<= 0.1 s"},
+        {"what": "gradient check of 784-128-10 in the page (20 coordinates per tensor)",
+         "value": f"{gc_s:.2f} s", "required": "<= 2 s"},
+    ]
+    notes.append("Round trips and drawing times are measured from Playwright, which polls the page every 5 ms "
+                 "(each poll is itself a round trip to the browser), so they are upper bounds; the served bytes are "
+                 "counted by the server (response bodies; Chromium asks for gzip or brotli).")
+    return {"chromium": chromium, "pyodide": build.PYODIDE_VERSION, "rows": rows, "notes": notes,
+            "raw": {"tti": tti, "served": served, "uncompressed": raw, "epoch_pyodide": epoch_pyodide,
+                    "epoch_native": epoch_cpython, "round_trips": trips, "draw": draw, "gradcheck": gc_s}}
