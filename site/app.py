@@ -6,6 +6,7 @@ state classes with no widgets in them (Trainer, GradientChecker, DrawingClassifi
 thin views over them, and an App that composes the views. The same file runs under
 ``panel serve site/app.py`` (CPython) and as the built static page (Pyodide in a web worker).
 """
+import asyncio
 import base64
 import io
 import struct
@@ -73,11 +74,11 @@ pn.extension(sizing_mode="stretch_width")
 
 X_TRAIN, Y_TRAIN, X_TEST, Y_TEST = mnist.load_mnist_subset()  # float32 in [0, 1], no network needed
 N_EVAL = 2000  # train accuracy is measured on this many training digits, test accuracy on all 2,000
-N_ESTIMATE = 500  # the quick estimate during an epoch uses this many test digits
-EVAL_SLICE = 500  # evaluations run in slices this big, so controls stay responsive
-CHUNK_SECONDS = 0.08  # training runs in chunks this long between control events...
-CHUNK_PERIOD_MS = 100  # ... started this often: in Pyodide a chunk longer than the period would run
-# back to back without yielding, and clicks would wait for the end of training
+N_ESTIMATE = 300  # the quick estimate during an epoch uses this many test digits (one short unit)
+EVAL_SLICE = 250  # evaluations run in slices this big (about 30 ms in Pyodide), so controls stay responsive
+CHUNK_SECONDS = 0.06  # training runs in chunks this long between control events...
+CHUNK_PERIOD_MS = 100  # ... started this often, each followed by a short sleep: in Pyodide a chunk
+# that outlasts the period would run back to back without yielding, and clicks would wait
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0]
 VERDICT_COLOURS = {"excellent": "#1a7f37", "acceptable": "#4d8f00", "suspicious": "#b35900", "wrong": "#c62828"}
 BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#9e9e9e"
@@ -548,7 +549,7 @@ class TrainView(pn.viewable.Viewer):
         acc.line("epoch", "test", source=self.acc_src, color=ORANGE, line_width=2, legend_label="test (2,000 digits)")
         acc.scatter("epoch", "test", source=self.acc_src, color=ORANGE, size=7)
         acc.scatter("x", "y", source=self.est_src, color=ORANGE, marker="triangle", size=7, alpha=0.5,
-                    legend_label="quick estimate (500)")
+                    legend_label=f"quick estimate ({N_ESTIMATE})")
         acc.legend.location = "bottom_right"
         acc.legend.label_text_font_size = "11px"
         self.plots = pn.Row(pn.pane.Bokeh(loss), pn.pane.Bokeh(acc))
@@ -582,7 +583,11 @@ class TrainView(pn.viewable.Viewer):
         # it in Pyodide cancels its asyncio task, which logs a CancelledError traceback
         live = sys.platform == "emscripten" or (pn.state.curdoc is not None and pn.state.curdoc.session_context)
         if event.new and self._periodic is None and live:  # (without a live page, tests call chunk())
-            self._periodic = pn.state.add_periodic_callback(self.trainer.chunk, period=CHUNK_PERIOD_MS)
+            self._periodic = pn.state.add_periodic_callback(self._tick, period=CHUNK_PERIOD_MS)
+
+    async def _tick(self):
+        self.trainer.chunk()
+        await asyncio.sleep(0.005)  # always let the page's messages (a click on Pause) in first
 
     def _status(self, epoch, batch, n_batches, speed, estimate, running, tick, epochs, learning_rate):
         t = self.trainer
