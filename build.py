@@ -22,7 +22,6 @@ import functools
 import gzip
 import hashlib
 import http.server
-import io
 import json
 import os
 import re
@@ -30,7 +29,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 import zipfile
 from pathlib import Path
 

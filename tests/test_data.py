@@ -7,7 +7,6 @@ from importlib import resources
 import numpy as np
 import pytest
 
-import webnet as wn
 from webnet import data
 from webnet.models import pretrained
 from webnet.preprocess import BlankImage, area_resize, center_of_mass, preprocess
