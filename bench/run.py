@@ -45,13 +45,17 @@ def blas_kernel():
 
 # -- the contenders: each trains the same 784-128-10 MLP, batch 64, lr 0.05 ----------------------
 class SeedNotebook:
+    """The notebook's code path (float64, one-hot targets) on the seed's own classes."""
+
     name = "seed notebook (float64)"
+    lib = seed
 
     def __init__(self, X, y, seed_):
-        self.X, self.Y = X.astype(np.float64), seed.one_hot(y, 10)
+        lib = self.lib
+        self.X, self.Y = X.astype(np.float64), lib.one_hot(y, 10)
         rng = np.random.default_rng(seed_)
-        self.net = seed.NeuralNetwork([seed.LinearLayer(784, HIDDEN, rng=rng), seed.ReLU(),
-                                       seed.LinearLayer(HIDDEN, 10, rng=rng), seed.Softmax()], seed.CrossEntropy())
+        self.net = lib.NeuralNetwork([lib.LinearLayer(784, HIDDEN, rng=rng), lib.ReLU(),
+                                      lib.LinearLayer(HIDDEN, 10, rng=rng), lib.Softmax()], lib.CrossEntropy())
         self.rng = np.random.default_rng(seed_ + 1)
 
     def epoch(self):
@@ -62,16 +66,10 @@ class SeedNotebook:
 
 
 class WebnetNotebookAPI(SeedNotebook):
-    """The notebook's own code path, unchanged, on webnet's classes (float64, one-hot targets)."""
+    """The same code, unchanged, on webnet's classes: the same seeds give the same initial weights."""
 
     name = "webnet, notebook API (float64)"
-
-    def __init__(self, X, y, seed_):
-        self.X, self.Y = X.astype(np.float64), wn.one_hot(y, 10)
-        rng = np.random.default_rng(seed_)
-        self.net = wn.NeuralNetwork([wn.LinearLayer(784, HIDDEN, rng=rng), wn.ReLU(),
-                                     wn.LinearLayer(HIDDEN, 10, rng=rng), wn.Softmax()], wn.CrossEntropy())
-        self.rng = np.random.default_rng(seed_ + 1)
+    lib = wn
 
 
 class WebnetFast:
