@@ -44,7 +44,7 @@ def render(r):
     out = ["# Benchmarks", "",
            f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores), Python {m['python']}, numpy {m['numpy']}, "
            f"{m['platform']}." + (" **Quick mode (CI smoke run): small data, not for quoting.**" if r["quick"] else ""),
-           "", "Reproduce: `python3 build.py bench` (about ten minutes; `--quick` for the smoke run CI does). "
+           "", "Reproduce: `python3 build.py bench` (a few minutes; `--quick` for the smoke run CI does). "
            "Every ratio is the median of ratios of pairs measured in the same round, because this machine is "
            "shared and absolute times drift.", "",
            "## Native training: 784-128-10 MLP, batch 64, lr 0.05", ""]
