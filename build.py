@@ -31,6 +31,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -520,7 +521,6 @@ def step_check():
     for page in (SITE / "index.html", SITE / "app.js"):
         for m in LOCAL_REF.finditer(page.read_text(encoding="utf-8")):
             ref = m.group(1) or m.group(2)
-            from urllib.parse import unquote
             if not (page.parent / unquote(ref)).is_file():
                 problems.append(f"{page.name} references {ref}, which is missing")
     lock = json.loads((PYODIDE_OUT / "pyodide-lock.json").read_text())

@@ -148,7 +148,6 @@ class Trainer(param.Parameterized):
         self.history = []  # per epoch: dict(epoch, train_acc, test_acc, test_loss)
         self.estimates = []  # (epoch position, quick test accuracy)
         self.evaluation = None  # (version, test probabilities) of the current model
-        self.epoch_seconds = None
         self._epoch = None
         self._estimate = None
         self.param.watch(self._settings_changed, list(self.ARCH_PARAMS))
@@ -245,7 +244,6 @@ class Trainer(param.Parameterized):
             ep = self._epoch = self.net.epoch(X, y, self.batch_size, self.learning_rate, rng=self.rng)
             self.n_batches = ep.n_batches
             self._estimate = None
-            started = time.perf_counter()
             trained = 0.0
             while not ep.done:
                 t0 = time.perf_counter()
@@ -258,7 +256,6 @@ class Trainer(param.Parameterized):
                     self.estimates.append((self.epoch + ep.batch / ep.n_batches, acc))
                     self._estimate = acc
                     yield "estimate"
-            self.epoch_seconds = trained
             probs = []
             for i in range(0, len(X_TEST), EVAL_SLICE):
                 probs.append(self.net.predict_proba(X_TEST[i:i + EVAL_SLICE]))
@@ -271,7 +268,7 @@ class Trainer(param.Parameterized):
             test_loss = float(-np.mean(np.log(test_probs[np.arange(len(Y_TEST)), Y_TEST] + 1e-12)))
             self.history.append(dict(epoch=self.epoch + 1, train_acc=float(np.mean(np.concatenate(train_pred) == Y_TRAIN[:N_EVAL])),
                                      test_acc=float(np.mean(test_probs.argmax(1) == Y_TEST)), test_loss=test_loss,
-                                     seconds=trained, wall=time.perf_counter() - started))
+                                     seconds=trained))
             self.evaluation = (self.version, test_probs)
             self._estimate = None
             self.param.update(epoch=self.epoch + 1, estimate=None)
@@ -351,7 +348,6 @@ class DrawingClassifier(param.Parameterized):
     probabilities = param.Array(default=None, allow_None=True)
     message = param.String(default="Draw a digit in the box.")
     true_label = param.Integer(default=None, allow_None=True)
-    seconds = param.Number(default=None, allow_None=True)
 
     def __init__(self, trainer, **params):
         super().__init__(**params)
@@ -361,7 +357,6 @@ class DrawingClassifier(param.Parameterized):
 
     def classify_image(self, image):
         """``image``: a canvas as (H, W) alpha / grayscale or (H, W, 4) RGBA; None clears."""
-        start = time.perf_counter()
         self._last = ("image", image)
         if image is None:
             self.param.update(preview=None, probabilities=None, true_label=None, message="Draw a digit in the box.")
@@ -372,23 +367,22 @@ class DrawingClassifier(param.Parameterized):
             self.param.update(preview=None, probabilities=None, true_label=None,
                               message="The box is empty: draw a digit.")
             return
-        self._show(x.image, None, start)
+        self._show(x.image, None)
 
     def classify_test_digit(self, index):
         self._last = ("test", index)
-        self._show(X_TEST[index].reshape(28, 28), int(Y_TEST[index]), time.perf_counter())
+        self._show(X_TEST[index].reshape(28, 28), int(Y_TEST[index]))
 
     def random_test_digit(self, event=None):
         self.classify_test_digit(int(np.random.default_rng().integers(len(Y_TEST))))
 
-    def _show(self, image, true_label, start):
+    def _show(self, image, true_label):
         p = self.trainer.current.predict_proba(image.reshape(1, 784))[0]
         top = int(p.argmax())
         msg = f"It looks like a **{top}** ({100 * p[top]:.0f} % sure)."
         if true_label is not None:
             msg += f" The test digit is a {true_label}."
-        self.param.update(preview=image, probabilities=p, true_label=true_label, message=msg,
-                          seconds=time.perf_counter() - start)
+        self.param.update(preview=image, probabilities=p, true_label=true_label, message=msg)
 
     def _model_changed(self, event):
         if self._last is None:

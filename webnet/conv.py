@@ -3,7 +3,8 @@
 With several channels: im2col + one matrix product. With one input and one output channel (the
 notebook's SimpleConv): each kernel row as a banded (Toeplitz) matrix, all input rows times all
 kernel rows in one product, then a sum of kh shifted slices. Python loops run only over kernel rows
-or offsets, never over pixels or images. ``SimpleConv`` is the notebook's single-channel layer on top of the same code.
+or offsets, never over pixels or images. ``SimpleConv``, the notebook's single-channel layer, runs
+on the same functions.
 """
 from __future__ import annotations
 

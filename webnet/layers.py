@@ -8,6 +8,7 @@ finite-difference check may call ``forward`` freely between them:
 
 Training uses ``sgd_step(x, y, grad_out, lr, need_grad_x)``, which may reuse the cached output ``y``
 and updates parameters in place (``p -= lr * g``), so every alias of a parameter stays valid.
+``grad_out`` there is the network's own temporary: a layer may overwrite it.
 
 Dtype policy: a layer keeps its parameters' dtype. Layers built without explicit arrays default to
 float64 (the notebook's behaviour); webnet's own entry points ask for float32 via ``dtype=``.
