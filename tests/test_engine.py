@@ -77,6 +77,22 @@ def test_fused_loss_has_no_eps_bias():
     assert loss == 1000.0 and np.allclose(g, [[0.5, 0, -0.5]])
 
 
+def test_fused_step_scales_and_overwrites_only_when_asked():
+    from webnet.losses import fused_step
+
+    rng = np.random.default_rng(3)
+    logits, y = rng.standard_normal((6, 4)), rng.integers(0, 4, 6)
+    loss, g = wn.softmax_cross_entropy(logits, y)
+    for targets in (y, wn.one_hot(y, 4)):
+        kept = logits.copy()
+        loss2, g2, correct = fused_step(kept, targets, scale=0.25)
+        assert np.array_equal(kept, logits) and loss2 == pytest.approx(loss)
+        assert np.allclose(g2, 0.25 * g) and correct == np.count_nonzero(logits.argmax(1) == y)
+        mine = logits.copy()
+        _, g3, _ = fused_step(mine, targets, scale=0.25, overwrite=True)
+        assert g3 is mine and np.allclose(g3, 0.25 * g)
+
+
 def toy_data(n=512, seed=0, dtype=np.float32):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, 20)).astype(dtype)

@@ -107,7 +107,12 @@ class LinearLayer(Layer):
         products shrink by that third. The result is the same up to float rounding."""
         if x.ndim != 2 or x.shape[0] > 256 or x.shape[1] < 256:  # small products: not worth a scan
             return None
-        active = np.flatnonzero(x.any(axis=0))
+        if x.flags.c_contiguous and x.dtype.kind == "f":
+            # OR of the bit patterns: twice as fast as any() (a -0.0 counts as active: harmless)
+            used = np.bitwise_or.reduce(x.view(f"u{x.itemsize}"), axis=0)
+        else:
+            used = x.any(axis=0)
+        active = np.flatnonzero(used)
         return active if len(active) < self.sparse_below * x.shape[1] else None
 
     def forward(self, x):
@@ -119,7 +124,7 @@ class LinearLayer(Layer):
             self._seen = None
             y = x @ self.W
         else:
-            xa, Wa = x[:, active], self.W[active]
+            xa, Wa = x[:, active], self.W.take(active, axis=0)  # take: faster than W[active]
             self._seen = (x, active, xa, Wa)  # sgd_step on the same batch reuses these copies
             y = xa @ Wa
         y += self.b  # in place: one pass less than x @ W + b

@@ -73,12 +73,15 @@ def softmax_cross_entropy(logits, y_true, reduction="mean"):
     return fused_step(logits, y_true, reduction)[:2]
 
 
-def fused_step(logits, y_true, reduction="mean"):
-    """``softmax_cross_entropy`` plus the number of rows whose largest logit is the label's
-    (the running accuracy, from values the loss computes anyway). Overwrites nothing it is given."""
+def fused_step(logits, y_true, reduction="mean", scale=1.0, overwrite=False):
+    """``softmax_cross_entropy`` for a training step: returns (loss, ``scale`` * dL/dlogits, the
+    number of rows whose largest logit is the label's). ``scale`` is the learning rate, applied to
+    the smallest array of the backward pass; with ``overwrite`` the gradient is written into
+    ``logits`` (a training step's own temporary), otherwise nothing given is changed."""
     n = len(logits)
-    scale = 1.0 / n if reduction == "mean" else 1.0
-    z = logits - logits.max(axis=1, keepdims=True)  # max-shifted: exp never overflows
+    per_row = 1.0 / n if reduction == "mean" else 1.0
+    # max-shifted, so exp never overflows
+    z = np.subtract(logits, logits.max(axis=1, keepdims=True), out=logits if overwrite else None)
     y_true = np.asarray(y_true)
     if y_true.ndim == 1:
         rows = _ROWS.get(n)
@@ -92,10 +95,11 @@ def fused_step(logits, y_true, reduction="mean"):
         correct = int(np.count_nonzero(z.argmax(axis=1) == y_true.argmax(axis=1)))
     g = np.exp(z, out=z)
     s = g.sum(axis=1, keepdims=True)
-    loss = float(np.log(s).sum() - picked) * scale
-    g *= scale / s  # probabilities / N
+    loss = float(np.log(s).sum() - picked) * per_row
+    k = per_row * float(scale)
+    g *= k / s  # probabilities * k
     if y_true.ndim == 1:
-        g[rows, y_true] -= scale
+        g[rows, y_true] -= k
     else:
-        g -= y_true * scale
+        g -= y_true * k
     return loss, g, correct

@@ -137,31 +137,37 @@ class NeuralNetwork:
     # -- training ----------------------------------------------------------------------------
     def train_one_step(self, X_batch, Y_batch, learning_rate):
         """One SGD step on a batch; returns the batch loss. Raises ``TrainingDiverged``."""
-        x = self._cast(X_batch)
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
+            return self._step(self._cast(X_batch), Y_batch, learning_rate)
+
+    def _step(self, x, Y_batch, learning_rate):
+        """``train_one_step`` on an input already in the network's dtype, under the caller's
+        ``np.errstate``."""
         if self._snapshot is None or self.step_count - self._snapshot[0] >= self.snapshot_every:
             self._take_snapshot()
         fused = self.fused
         layers = self.layers[:-1] if fused else self.layers
-        with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported below, not warned
-            acts = [x]
-            for layer in layers:
-                acts.append(layer.forward(acts[-1]))
-            if fused:
-                loss, g, correct = fused_step(acts[-1], Y_batch, self.loss.reduction)
-            else:
-                loss = self.loss(acts[-1], Y_batch)
-                g = self.loss.grad_x(acts[-1], Y_batch)
-                correct = int(np.count_nonzero(acts[-1].argmax(axis=1) == labels_of(Y_batch)))
-            if self._first_loss is None:
-                self._first_loss = loss
-            if not loss <= self.explode_factor * max(self._first_loss, 1.0):  # also catches NaN
-                self._diverged(loss, learning_rate)
-            self.last_correct = correct
+        acts = [x]
+        for layer in layers:
+            acts.append(layer.forward(acts[-1]))
+        if fused:
+            # the last layer's output is this step's own temporary: the loss may overwrite it
+            loss, g, correct = fused_step(acts[-1], Y_batch, self.loss.reduction, scale=learning_rate,
+                                          overwrite=len(layers) > 0)
+        else:
+            loss = self.loss(acts[-1], Y_batch)
+            g = self.loss.grad_x(acts[-1], Y_batch)
+            correct = int(np.count_nonzero(acts[-1].argmax(axis=1) == labels_of(Y_batch)))
             # backprop is linear in the gradient: scale it by the learning rate once, at the top,
             # and every layer's update is then p -= g (layers are called with lr = 1)
             g *= np.asarray(learning_rate, dtype=g.dtype)
-            for i in range(len(layers) - 1, -1, -1):
-                g = layers[i].sgd_step(acts[i], acts[i + 1], g, 1.0, need_grad_x=i > 0)
+        if self._first_loss is None:
+            self._first_loss = loss
+        if not loss <= self.explode_factor * max(self._first_loss, 1.0):  # also catches NaN
+            self._diverged(loss, learning_rate)
+        self.last_correct = correct
+        for i in range(len(layers) - 1, -1, -1):
+            g = layers[i].sgd_step(acts[i], acts[i + 1], g, 1.0, need_grad_x=i > 0)
         self.step_count += 1
         return loss
 
@@ -259,7 +265,6 @@ class Epoch:
             rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
             self.order = rng.permutation(n)
             self._xbuf = np.empty((batch_size,) + self.X.shape[1:], self.X.dtype)
-            self._ybuf = np.empty((batch_size,) + self.Y.shape[1:], self.Y.dtype)
         else:
             self.order = None
         self.n_batches = -(-n // batch_size)
@@ -293,10 +298,13 @@ class Epoch:
                 xb, yb = self.X[lo:lo + bs], self.Y[lo:lo + bs]
             else:
                 idx = self.order[lo:lo + bs]
-                # gathered into buffers reused from batch to batch (a step keeps no reference)
-                xb = np.take(self.X, idx, axis=0, out=self._xbuf[:len(idx)])
-                yb = np.take(self.Y, idx, axis=0, out=self._ybuf[:len(idx)])
-            self.last_loss = net.train_one_step(xb, yb, self.learning_rate)
+                # into a buffer reused from batch to batch (a step keeps no reference to it);
+                # mode="clip" since a permutation is always in range: with out= and the default
+                # mode, numpy gathers into a temporary and copies it over, half as fast again
+                xb = np.take(self.X, idx, axis=0, out=self._xbuf[:len(idx)], mode="clip")
+                yb = self.Y[idx]
+            with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
+                self.last_loss = net._step(xb, yb, self.learning_rate)
             self.loss_sum += self.last_loss
             self.correct += net.last_correct
             self.batch += 1
