@@ -246,7 +246,11 @@ def step_site():
     tmp = DIST / "convert"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    result = convert_app(str(APP), tmp, runtime="pyodide-worker", requirements=list(APP_PACKAGES), verbose=False)
+    # prerender=False: panel convert would also embed the app as rendered natively at build time,
+    # a non-working copy that BokehJS lays out on the main thread while Python starts in the
+    # worker (and replaces when it is ready): seconds of CPU taken from the start-up on 2 cores
+    result = convert_app(str(APP), tmp, runtime="pyodide-worker", requirements=list(APP_PACKAGES), verbose=False,
+                         prerender=False)
     if not result:
         raise BuildError("panel convert failed (see the message above)")
     html = (tmp / "app.html").read_text(encoding="utf-8")
@@ -302,7 +306,7 @@ def step_site():
 
 
 EARLY_WORKER = """<script type="text/javascript">
-// webnet: start Python (the worker) before the page's own scripts load; keep its first messages
+// webnet: start Python (the worker) before anything else; keep its first messages
 window.webnetEarly = [];
 window.webnetWorker = new Worker("./app.js");
 window.webnetWorker.onmessage = (event) => window.webnetEarly.push(event);
@@ -313,16 +317,48 @@ REPLAY = """
 for (const event of window.webnetEarly || []) pyodideWorker.onmessage(event);
 window.webnetEarly = null;
 """
+# BokehJS and Panel's JS are only needed when the worker sends the document to render, seconds
+# later. Loading them while the worker compiles Pyodide's WebAssembly takes CPU from it (2 cores);
+# they load once the worker has moved on to the packages (and at the latest on 'render').
+LOAD_LATER = """<script type="text/javascript">
+window.webnetScripts = new Promise((resolve) => {
+  window.webnetLoadScripts = () => {
+    window.webnetLoadScripts = () => {};
+    const sources = %s;
+    sources.forEach((src, i) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.async = false;  // in order, as the tags were
+      if (i === sources.length - 1) script.onload = () => resolve();
+      document.head.appendChild(script);
+    });
+  };
+});
+</script>"""
+SCRIPT_TAG = re.compile(r'<script type="text/javascript" src="(\./[^"]+)"></script>\n')
 
 
 def start_worker_first(html):
-    """Start the worker at the top of <head>, in parallel with BokehJS and Panel's JS, instead of
-    after them; Panel's handler then adopts it and replays what it said meanwhile."""
+    """Start the worker at the top of <head>; load BokehJS and Panel's JS when the worker reaches
+    its packages; Panel's handler adopts the worker and replays what it said meanwhile."""
     def sub(old, new, text):
         if text.count(old) != 1:
             raise BuildError(f"the converted page changed; cannot find {old!r} once (is Panel 1.7.5 installed?)")
         return text.replace(old, new)
     html = sub("<head>", "<head>\n" + EARLY_WORKER, html)
+    sources = SCRIPT_TAG.findall(html)
+    if not any("bokeh-" in src for src in sources) or not any("panel.min.js" in src for src in sources):
+        raise BuildError(f"the converted page changed; expected BokehJS and Panel script tags, found {sources}")
+    html = SCRIPT_TAG.sub("", html)
+    html = sub('<script type="text/javascript">\n  Bokeh.set_log_level("info");\n</script>',
+               LOAD_LATER % json.dumps(sources), html)
+    html = sub("} else if (msg.type === 'status') {",
+               "} else if (msg.type === 'status') {\n"
+               "          if (msg.msg === 'Loading packages') window.webnetLoadScripts()", html)
+    html = sub("} else if (msg.type === 'render') {",
+               "} else if (msg.type === 'render') {\n"
+               "          window.webnetLoadScripts()\n"
+               "          await window.webnetScripts", html)
     html = sub('const pyodideWorker = new Worker("./app.js");', "const pyodideWorker = window.webnetWorker;", html)
     handler_end = html.index("</script>", html.index("const pyodideWorker = window.webnetWorker;"))
     return html[:handler_end] + REPLAY + html[handler_end:]
@@ -344,6 +380,13 @@ def rewrite_worker(js):
              f"  self.postMessage({{type: 'status', msg: 'Loading packages'}})\n"
              f"  await self.pyodide.loadPackage({packages});\n"
              f'  console.log("Packages loaded!");', js, flags=re.S)
+    # As panel serve does (panel/io/application.py), mark the document loaded when the page says
+    # it is: Panel 1.7.5's worker never does, and then drops the changes a callback makes under
+    # Panel's hold() (panel/io/document.py), such as a tab's content built when it is first shown
+    js = sub(r"\n([ \t]*)_link_docs_worker\(state\.curdoc, sendPatch, setter='js'\)\n",
+             r"\n\1from functools import partial\n"
+             r"\1state.curdoc.on_event('document_ready', partial(state._schedule_on_load, state.curdoc))\n"
+             r"\1_link_docs_worker(state.curdoc, sendPatch, setter='js')\n", js)
     # Panel 1.7.5 takes component stylesheets from the document's dist_url (as under panel serve)
     js = sub(r"init_doc\(\)\\n",
              r"init_doc()\\nfrom panel.io.state import state as _webnet_pn_state\\n"
@@ -447,19 +490,63 @@ SLIM = {  # wheel name prefix -> files the browser never needs from inside the w
 }
 
 
+# Start-up patches to the pinned bokeh 3.7.3, each an exact text that must be found once (a new
+# bokeh fails the build here instead of running unpatched). Measured in Pyodide under Node: importing
+# bokeh.models 0.6 s -> 0.2 s, and building the lab's first tab about 0.1 s less.
+BOKEH_PATCHES = [
+    # Every bokeh.models class computes an inspect.Signature for its __init__ when it is defined
+    # (about 500 classes, each walking all its properties' defaults): only help() and IDEs read it.
+    ("bokeh/model/model.py",
+     '        if cls.__module__.startswith("bokeh.models"):\n'
+     '            assert "__init__" in cls.__dict__, str(cls)\n',
+     '        if False:  # webnet: no __init__ signatures (help() only), see build.py\n'
+     '            assert "__init__" in cls.__dict__, str(cls)\n'),
+    # The defaults a class overrides, merged along its MRO on every read of a default (tens of
+    # thousands of times while the lab is built); the per-class dicts never change after the class
+    # is made, so the merge is kept per class. Callers only read the result.
+    ("bokeh/core/has_props.py",
+     "        defaults: dict[str, Any] = {}\n"
+     "        for c in reversed(cls.__mro__):\n"
+     '            defaults.update(getattr(c, "__overridden_defaults__", {}))\n'
+     "        return defaults\n",
+     '        defaults = cls.__dict__.get("_webnet_overridden_defaults")  # webnet: see build.py\n'
+     "        if defaults is None:\n"
+     "            defaults = {}\n"
+     "            for c in reversed(cls.__mro__):\n"
+     '                defaults.update(getattr(c, "__overridden_defaults__", {}))\n'
+     '            type.__setattr__(cls, "_webnet_overridden_defaults", defaults)\n'
+     "        return defaults\n"),
+]
+PATCHES = {"bokeh-": BOKEH_PATCHES}
+
+
 def slim_wheels():
-    """Drop from the panel and bokeh wheels the JS, CSS and maps the page serves by itself."""
+    """Drop from the panel and bokeh wheels the JS, CSS and maps the page serves by itself, and
+    apply the start-up patches."""
     for prefix, drop in SLIM.items():
         (wheel,) = PYODIDE_OUT.glob(prefix + "*.whl")
-        _slim(wheel, drop)
+        _slim(wheel, drop, PATCHES.get(prefix, []))
 
 
-def _slim(wheel, drop):
+def _slim(wheel, drop, patches=()):
     tmp = wheel.with_suffix(".tmp")
+    todo = {path: (old, new) for path, old, new in patches}
     with zipfile.ZipFile(wheel) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
-            if not drop.search(info.filename):
-                zout.writestr(info, zin.read(info.filename))
+            if drop.search(info.filename):
+                continue
+            data = zin.read(info.filename)
+            if info.filename in todo:
+                old, new = todo.pop(info.filename)
+                text = data.decode("utf-8")
+                if text.count(old) != 1:
+                    tmp.unlink()
+                    raise BuildError(f"{wheel.name}: {info.filename} changed; the start-up patch does not apply")
+                data = text.replace(old, new).encode("utf-8")
+            zout.writestr(info, data)
+    if todo:
+        tmp.unlink()
+        raise BuildError(f"{wheel.name}: no {sorted(todo)} to patch")
     before = wheel.stat().st_size
     tmp.replace(wheel)
     log(f"slimmed {wheel.name}: {before:,} -> {wheel.stat().st_size:,} bytes")
@@ -504,7 +591,8 @@ def step_lock():
 
 
 # -- check -----------------------------------------------------------------------------------------
-LOCAL_REF = re.compile(r"""(?:src|href)=["'](\./[^"'#?]+)["']|importScripts\("(\./[^"]+)"\)""")
+# src= / href= attributes, importScripts(...), and the quoted script paths that LOAD_LATER loads
+LOCAL_REF = re.compile(r"""(?:src|href)=["'](\./[^"'#?]+)["']|importScripts\("(\./[^"]+)"\)""" + r'|"(\./[^"]+\.js)"')
 
 
 def step_check():
@@ -520,7 +608,7 @@ def step_check():
                 problems.append(f"{path.relative_to(SITE)}: refers to {host}")
     for page in (SITE / "index.html", SITE / "app.js"):
         for m in LOCAL_REF.finditer(page.read_text(encoding="utf-8")):
-            ref = m.group(1) or m.group(2)
+            ref = m.group(1) or m.group(2) or m.group(3)
             if not (page.parent / unquote(ref)).is_file():
                 problems.append(f"{page.name} references {ref}, which is missing")
     lock = json.loads((PYODIDE_OUT / "pyodide-lock.json").read_text())

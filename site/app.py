@@ -8,6 +8,9 @@ thin views over them, and an App that composes the views. The same file runs und
 """
 import asyncio
 import base64
+import collections
+import functools
+import html
 import io
 import struct
 import sys
@@ -25,7 +28,8 @@ from bokeh.plotting import figure
 import webnet
 from webnet import data as mnist
 from webnet import gradcheck
-from webnet.models import PRETRAINED_ARCH, build_model, pretrained
+from webnet.models import PRETRAINED_ARCH, build_model
+from webnet.models import pretrained as load_pretrained
 from webnet.network import TrainingDiverged
 from webnet.preprocess import BlankImage, preprocess
 from webnet.serialize import ModelFileError
@@ -72,7 +76,17 @@ except ImportError:
 
 pn.extension(sizing_mode="stretch_width")
 
-X_TRAIN, Y_TRAIN, X_TEST, Y_TEST = mnist.load_mnist_subset()  # float32 in [0, 1], no network needed
+Digits = collections.namedtuple("Digits", "X_train y_train X_test y_test")
+
+
+@functools.cache
+def digits():
+    """The MNIST subset shipped with webnet (float32 in [0, 1]; no network needed), read on first
+    use: the first tab needs none of it, so the static page is ready about 0.1 s sooner."""
+    return Digits(*mnist.load_mnist_subset())
+
+
+N_TRAIN, N_TEST = 10_000, 2_000  # the subset's sizes (tests/test_app.py checks them)
 N_EVAL = 2000  # train accuracy is measured on this many training digits, test accuracy on all 2,000
 N_ESTIMATE = 300  # the quick estimate during an epoch uses this many test digits (one short unit)
 EVAL_SLICE = 250  # evaluations run in slices this big (about 30 ms in Pyodide), so controls stay responsive
@@ -143,7 +157,6 @@ class Trainer(param.Parameterized):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.pretrained = pretrained()
         self.losses = []  # (epoch position, smoothed loss) per batch
         self.history = []  # per epoch: dict(epoch, train_acc, test_acc, test_loss)
         self.estimates = []  # (epoch position, quick test accuracy)
@@ -175,6 +188,11 @@ class Trainer(param.Parameterized):
             self._epoch.learning_rate = float(event.new)
 
     # -- the model in use ---------------------------------------------------------------------
+    @functools.cached_property
+    def pretrained(self):
+        """The model shipped with webnet, read on first use (like the digits)."""
+        return load_pretrained()
+
     @property
     def current(self):
         """The model that classifies: the pretrained one until training (or an upload) replaces it."""
@@ -191,7 +209,7 @@ class Trainer(param.Parameterized):
     def test_probabilities(self):
         """Test-set probabilities of the current model (cached per model version)."""
         if self.evaluation is None or self.evaluation[0] != self.version:
-            self.evaluation = (self.version, self.current.predict_proba(X_TEST, batch_size=EVAL_SLICE))
+            self.evaluation = (self.version, self.current.predict_proba(digits().X_test, batch_size=EVAL_SLICE))
         return self.evaluation[1]
 
     # -- controls -----------------------------------------------------------------------------
@@ -239,7 +257,8 @@ class Trainer(param.Parameterized):
     # -- the work, one unit per yield -----------------------------------------------------------
     def _units(self):
         """Batches, then evaluation slices at the end of each epoch; yields what it just did."""
-        X, y = X_TRAIN[:self.train_size], Y_TRAIN[:self.train_size]
+        d = digits()
+        X, y = d.X_train[:self.train_size], d.y_train[:self.train_size]
         while self.epoch < self.epochs:
             ep = self._epoch = self.net.epoch(X, y, self.batch_size, self.learning_rate, rng=self.rng)
             self.n_batches = ep.n_batches
@@ -252,22 +271,22 @@ class Trainer(param.Parameterized):
                 self._record_batch(ep)
                 yield "batch"
                 if ep.batch % 25 == 0 and not ep.done:
-                    acc = float(np.mean(self.net.predict(X_TEST[:N_ESTIMATE]) == Y_TEST[:N_ESTIMATE]))
+                    acc = float(np.mean(self.net.predict(d.X_test[:N_ESTIMATE]) == d.y_test[:N_ESTIMATE]))
                     self.estimates.append((self.epoch + ep.batch / ep.n_batches, acc))
                     self._estimate = acc
                     yield "estimate"
             probs = []
-            for i in range(0, len(X_TEST), EVAL_SLICE):
-                probs.append(self.net.predict_proba(X_TEST[i:i + EVAL_SLICE]))
+            for i in range(0, len(d.X_test), EVAL_SLICE):
+                probs.append(self.net.predict_proba(d.X_test[i:i + EVAL_SLICE]))
                 yield "evaluate"
             test_probs = np.concatenate(probs)
             train_pred = []
             for i in range(0, N_EVAL, EVAL_SLICE):
-                train_pred.append(self.net.predict(X_TRAIN[i:i + EVAL_SLICE]))
+                train_pred.append(self.net.predict(d.X_train[i:i + EVAL_SLICE]))
                 yield "evaluate"
-            test_loss = float(-np.mean(np.log(test_probs[np.arange(len(Y_TEST)), Y_TEST] + 1e-12)))
-            self.history.append(dict(epoch=self.epoch + 1, train_acc=float(np.mean(np.concatenate(train_pred) == Y_TRAIN[:N_EVAL])),
-                                     test_acc=float(np.mean(test_probs.argmax(1) == Y_TEST)), test_loss=test_loss,
+            test_loss = float(-np.mean(np.log(test_probs[np.arange(len(d.y_test)), d.y_test] + 1e-12)))
+            self.history.append(dict(epoch=self.epoch + 1, train_acc=float(np.mean(np.concatenate(train_pred) == d.y_train[:N_EVAL])),
+                                     test_acc=float(np.mean(test_probs.argmax(1) == d.y_test)), test_loss=test_loss,
                                      seconds=trained))
             self.evaluation = (self.version, test_probs)
             self._estimate = None
@@ -335,7 +354,7 @@ class GradientChecker(param.Parameterized):
 
     def run(self, event=None):
         net = self.trainer.net
-        x, y = X_TEST[:4], Y_TEST[:4]
+        x, y = digits().X_test[:4], digits().y_test[:4]
         start = time.perf_counter()
         rows = gradcheck.check_network(net, x, y, np.random.default_rng(0), max_coords=20)
         self.param.update(rows=rows, seconds=time.perf_counter() - start, checked=describe(net))
@@ -371,10 +390,11 @@ class DrawingClassifier(param.Parameterized):
 
     def classify_test_digit(self, index):
         self._last = ("test", index)
-        self._show(X_TEST[index].reshape(28, 28), int(Y_TEST[index]))
+        d = digits()
+        self._show(d.X_test[index].reshape(28, 28), int(d.y_test[index]))
 
     def random_test_digit(self, event=None):
-        self.classify_test_digit(int(np.random.default_rng().integers(len(Y_TEST))))
+        self.classify_test_digit(int(np.random.default_rng().integers(N_TEST)))
 
     def _show(self, image, true_label):
         p = self.trainer.current.predict_proba(image.reshape(1, 784))[0]
@@ -420,14 +440,14 @@ class ModelStore(param.Parameterized):
             out = net.layers[-1]
             if not isinstance(out, webnet.Softmax):
                 raise ModelFileError("this model does not end in a Softmax over the ten digits")
-            probs = net.predict_proba(X_TEST[:2])
+            probs = net.predict_proba(digits().X_test[:2])
             if probs.shape != (2, 10):
                 raise ModelFileError(f"this model has {probs.shape[1]} outputs, not 10")
         except (ModelFileError, ValueError) as e:
             self.param.update(ok=False, message=f"Could not use {filename}: {e}. The current model is unchanged.")
             return
         self.trainer.adopt(net.astype(np.float32), f"uploaded model {filename}")
-        acc = float(np.mean(net.predict(X_TEST) == Y_TEST))
+        acc = float(np.mean(net.predict(digits().X_test) == digits().y_test))
         self.param.update(ok=True, message=f"Loaded {filename}: {describe(net)}, test accuracy {acc:.4f}.")
 
 
@@ -516,6 +536,14 @@ class DrawingPad(pn.custom.JSComponent):
     """
 
 
+def alert_html(message):
+    """A warning in a red box (an HTML pane: see TrainView), or nothing."""
+    if not message:
+        return ""
+    return ("<div role='alert' style='border:1px solid #c62828;border-left-width:6px;border-radius:4px;"
+            f"padding:8px 12px;color:#b71c1c;background:#fff5f5'>{html.escape(message)}</div>")
+
+
 def _fig(title, height=260, **kw):
     f = figure(title=title, height=height, sizing_mode="stretch_width", tools="", toolbar_location=None, **kw)
     f.title.text_font_size = "13px"
@@ -529,10 +557,21 @@ class TrainView(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         t = self.trainer
+        self._streamed = (0, 0, 0)
+        self.loss_src = None  # the figures are made when there is a first point to draw (_make_plots)
+        self.plots = pn.Row(pn.pane.HTML("<p style='color:#666'>The loss and accuracy curves appear here when "
+                                         "training starts.</p>", css_classes=["plots-placeholder"]))
+        t.param.watch(self._stream, ["tick", "epochs"])
+        self._periodic = None
+        t.param.watch(self._running_changed, "running")
+
+    def _make_plots(self):
+        """The loss and accuracy figures, made at the first batch rather than at start-up: there is
+        nothing to draw before, and the static page answers a tenth of a second sooner."""
+        t = self.trainer
         self.loss_src = ColumnDataSource(dict(x=[], y=[]))
         self.acc_src = ColumnDataSource(dict(epoch=[], train=[], test=[]))
         self.est_src = ColumnDataSource(dict(x=[], y=[]))
-        self._streamed = (0, 0, 0)
         self.loss_x, self.loss_y, self.acc_x = Range1d(0, t.epochs), Range1d(0, 2.5), Range1d(0, t.epochs)
         loss = _fig("Training loss (per batch, smoothed)", x_axis_label="epoch", x_range=self.loss_x,
                     y_range=self.loss_y)
@@ -546,13 +585,14 @@ class TrainView(pn.viewable.Viewer):
                     legend_label=f"quick estimate ({N_ESTIMATE})")
         acc.legend.location = "bottom_right"
         acc.legend.label_text_font_size = "11px"
-        self.plots = pn.Row(pn.pane.Bokeh(loss), pn.pane.Bokeh(acc))
-        t.param.watch(self._stream, ["tick", "epochs"])
-        self._periodic = None
-        t.param.watch(self._running_changed, "running")
+        self.plots.objects = [pn.pane.Bokeh(loss), pn.pane.Bokeh(acc)]
 
     def _stream(self, *events):
         t = self.trainer
+        if self.loss_src is None:
+            if not (t.losses or t.history or t.estimates):
+                return
+            self._make_plots()
         n_loss, n_hist, n_est = self._streamed
         if len(t.losses) < n_loss or len(t.history) < n_hist or len(t.estimates) < n_est:  # reset
             self.loss_src.data, self.acc_src.data, self.est_src.data = dict(x=[], y=[]), dict(epoch=[], train=[], test=[]), dict(x=[], y=[])
@@ -586,7 +626,7 @@ class TrainView(pn.viewable.Viewer):
     def _status(self, epoch, batch, n_batches, speed, estimate, running, tick, epochs, learning_rate):
         t = self.trainer
         state = "training" if running else ("finished" if epoch >= t.epochs else "paused" if t.steps else "ready")
-        parts = [f"**{state.capitalize()}** · epoch {min(epoch + (1 if batch < n_batches and running else 0), t.epochs)}"
+        parts = [f"<b>{state.capitalize()}</b> · epoch {min(epoch + (1 if batch < n_batches and running else 0), t.epochs)}"
                  f"/{t.epochs} · batch {batch}/{n_batches} · learning rate {t.learning_rate:g}"]
         if speed and t.steps:
             parts.append(f"{speed:,.0f} samples/s")
@@ -639,15 +679,17 @@ class TrainView(pn.viewable.Viewer):
         t.param.watch(running_changed, "running")
         progress = w.Progress(value=pn.bind(lambda b, n: int(100 * b / max(n, 1)), t.param.batch, t.param.n_batches),
                               max=100, height=16, bar_color="primary")
-        status = pn.pane.Markdown(pn.bind(self._status, t.param.epoch, t.param.batch, t.param.n_batches, t.param.speed,
+        # HTML panes, not Markdown, on the first tab: Markdown's parser loads and compiles its
+        # rules on first use, a tenth of a second of the static page's start-up
+        status = pn.pane.HTML(pn.bind(self._status, t.param.epoch, t.param.batch, t.param.n_batches, t.param.speed,
                                           t.param.estimate, t.param.running, t.param.tick, t.param.epochs,
                                           t.param.learning_rate),
                                   css_classes=["train-status"])
-        test_acc = pn.pane.Markdown(pn.bind(self._test_accuracy, t.param.tick), css_classes=["test-accuracy"])
-        alert = pn.pane.Alert(t.param.alert, alert_type="danger", visible=pn.bind(bool, t.param.alert),
-                              css_classes=["train-alert"])
+        test_acc = pn.pane.HTML(pn.bind(self._test_accuracy, t.param.tick), css_classes=["test-accuracy"])
+        alert = pn.pane.HTML(pn.bind(alert_html, t.param.alert), visible=pn.bind(bool, t.param.alert),
+                             css_classes=["train-alert"])
         controls = pn.Column(
-            "### Network", kind, *arch, "### Training", lr, bs, epochs, size, seed,
+            pn.pane.HTML("<h3>Network</h3>"), kind, *arch, pn.pane.HTML("<h3>Training</h3>"), lr, bs, epochs, size, seed,
             width=300, sizing_mode="fixed")
         buttons = pn.FlexBox(start, pause, step, reset, gap="8px")
         for b in (start, pause, step, reset):
@@ -709,9 +751,9 @@ class InspectView(pn.viewable.Viewer):
         if self._shown is evaluation[1]:
             return
         self._shown = probs = evaluation[1]
-        pred = probs.argmax(1)
+        pred, y_test = probs.argmax(1), digits().y_test
         cm = np.zeros((10, 10), int)
-        np.add.at(cm, (Y_TEST, pred), 1)
+        np.add.at(cm, (y_test, pred), 1)
         true, predicted = np.divmod(np.arange(100), 10)
         counts = cm.ravel()
         self.mapper.high = max(20, int(cm[~np.eye(10, dtype=bool)].max()) * 2)
@@ -721,22 +763,23 @@ class InspectView(pn.viewable.Viewer):
         per_class = cm.diagonal() / np.maximum(cm.sum(1), 1)
         self.pc_src.data = dict(digit=[str(i) for i in range(10)], acc=per_class.tolist(),
                                 label=[f"{a:.2f}" for a in per_class])
-        acc = float(np.mean(pred == Y_TEST))
+        acc = float(np.mean(pred == y_test))
         when = f" after epoch {t.history[-1]['epoch']}" if t.running and t.history else ""
         self.summary.object = (f"Showing **{t.describe_current()}**{when}: test accuracy **{acc:.4f}** on "
-                               f"{len(Y_TEST):,} digits ({int((pred != Y_TEST).sum())} mistakes).")
+                               f"{len(y_test):,} digits ({int((pred != y_test).sum())} mistakes).")
         self.gallery.object = self._gallery_html(probs, pred)
 
     @staticmethod
     def _gallery_html(probs, pred):
-        wrong = np.flatnonzero(pred != Y_TEST)
+        X_test, y_test = digits().X_test, digits().y_test
+        wrong = np.flatnonzero(pred != y_test)
         conf = probs[wrong, pred[wrong]]
         worst = wrong[np.argsort(-conf)][:16]
         cards = "".join(
             f"<figure style='margin:4px;text-align:center;width:84px'>"
-            f"<img src='{png_data_uri(X_TEST[i].reshape(28, 28), 2)}' width='56' height='56' "
+            f"<img src='{png_data_uri(X_test[i].reshape(28, 28), 2)}' width='56' height='56' "
             f"style='image-rendering:pixelated;border:1px solid #ddd'/>"
-            f"<figcaption style='font-size:11px;line-height:1.3'>true {Y_TEST[i]}, said <b>{pred[i]}</b><br>"
+            f"<figcaption style='font-size:11px;line-height:1.3'>true {y_test[i]}, said <b>{pred[i]}</b><br>"
             f"{100 * probs[i, pred[i]]:.0f} % sure</figcaption></figure>" for i in worst)
         return ("<div style='display:flex;flex-wrap:wrap'>" + cards + "</div>") if cards else "<p>No mistakes.</p>"
 
@@ -894,7 +937,7 @@ def about():
     where = webnet.__file__.rsplit("/", 1)[0]
     return (f"Python {sys.version.split()[0]} on {sys.platform}, numpy {np.__version__}, webnet "
             f"{webnet.__version__} from {where}. MNIST by Yann LeCun and Corinna Cortes (CC BY-SA 3.0); "
-            f"the lab uses a stratified subset of {len(Y_TRAIN):,} training and {len(Y_TEST):,} test digits.")
+            f"the lab uses a stratified subset of {N_TRAIN:,} training and {N_TEST:,} test digits.")
 
 
 class App(pn.viewable.Viewer):
@@ -907,25 +950,48 @@ class App(pn.viewable.Viewer):
         self.classifier = DrawingClassifier(self.trainer)
         self.store = ModelStore(self.trainer)
 
+    TABS = ("Train", "Inspect", "Gradient check", "Draw", "Model")
+
+    def view(self, name):
+        """The view behind the tab ``name`` (built when asked for)."""
+        if name == "Train":
+            return TrainView(trainer=self.trainer)
+        if name == "Inspect":
+            return InspectView(trainer=self.trainer)
+        if name == "Gradient check":
+            return GradientCheckView(checker=self.checker)
+        if name == "Draw":
+            return DrawView(classifier=self.classifier)
+        return ModelView(store=self.store)
+
     def __panel__(self):
-        inspect = InspectView(trainer=self.trainer)
-        tabs = pn.Tabs(
-            ("Train", TrainView(trainer=self.trainer)),
-            ("Inspect", inspect),
-            ("Gradient check", GradientCheckView(checker=self.checker)),
-            ("Draw", DrawView(classifier=self.classifier)),
-            ("Model", ModelView(store=self.store)),
-            dynamic=False,
-        )
-        # the Inspect tab evaluates the model when shown, not at start-up
-        tabs.param.watch(lambda event: event.new == 1 and inspect.show(), "active")
+        # Only the first tab is built at start-up; each other one the first time it is shown. In the
+        # static page that saves a good part of the start-up (every widget and plot becomes bokeh
+        # models, built by Python in the worker and then by BokehJS). Each tab is a Column whose
+        # content is filled in on first use (Panel's own Tabs(dynamic=True) failed in the worker with
+        # "reference ... isn't known" when a tab was shown).
+        holders = [pn.Column(sizing_mode="stretch_width") for _ in self.TABS]
+        views = {}
+
+        def show(index):
+            name = self.TABS[index]
+            if name not in views:
+                views[name] = self.view(name)
+                holders[index].objects = [views[name]]
+            if name == "Inspect":  # evaluates the model when shown, not at start-up
+                views[name].show()
+
+        show(0)
+        tabs = pn.Tabs(*zip(self.TABS, holders), dynamic=False)
+        tabs.param.watch(lambda event: show(event.new), "active")
         return pn.Column(
-            pn.pane.Markdown("# webnet lab · a neural network you can watch learn", margin=(0, 10)),
-            pn.pane.Markdown("Pick a network and press **Start** to train it on handwritten digits; then see "
-                             "where it goes wrong, check its gradients, and draw digits for it to read.",
-                             margin=(0, 10)),
+            pn.pane.HTML("<h1>webnet lab · a neural network you can watch learn</h1>", margin=(0, 10)),
+            pn.pane.HTML("<p>Pick a network and press <b>Start</b> to train it on handwritten digits; then see "
+                         "where it goes wrong, check its gradients, and draw digits for it to read.</p>",
+                         margin=(0, 10)),
             tabs,
-            pn.pane.Markdown(about(), css_classes=["about"], styles={"color": "#666", "font-size": "12px"}),
+            pn.pane.HTML(f"<p>{html.escape(about())}</p>", css_classes=["about"],
+                         styles={"color": "#666", "font-size": "12px"}),
             max_width=1280,
         )
 

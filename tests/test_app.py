@@ -27,6 +27,18 @@ def app(lab):
     return lab.App()
 
 
+def test_digits_and_pretrained_model_are_read_on_first_use(lab):
+    """The first tab needs neither: the static page starts sooner. The sizes the page states
+    before reading them are the subset's."""
+    lab.digits.cache_clear()
+    app = lab.App()
+    app.__panel__()
+    assert lab.digits.cache_info().currsize == 0 and "pretrained" not in vars(app.trainer)
+    d = lab.digits()
+    assert (len(d.X_train), len(d.y_train), len(d.X_test), len(d.y_test)) == (lab.N_TRAIN,) * 2 + (lab.N_TEST,) * 2
+    assert app.trainer.current is app.trainer.pretrained and "pretrained" in vars(app.trainer)
+
+
 def train(trainer):
     trainer.start()
     while trainer.running:
@@ -94,7 +106,7 @@ def test_drawing_classifier(lab, app):
     c.classify_image(np.zeros((280, 280), np.uint8))
     assert c.probabilities is None and "empty" in c.message
     c.classify_test_digit(0)
-    assert f"The test digit is a {lab.Y_TEST[0]}" in c.message
+    assert f"The test digit is a {lab.digits().y_test[0]}" in c.message
 
 
 def test_classifier_follows_the_current_model(app):
@@ -146,6 +158,8 @@ def test_views_build_and_follow_the_state(app, lab):
     assert root is not None
     t = app.trainer
     t.param.update(train_size=1000, epochs=1)
+    early = lab.TrainView(trainer=t)  # the figures come with the first batch
+    assert early.loss_src is None and [type(o).__name__ for o in early.plots.objects] == ["HTML"]
     inspect = lab.InspectView(trainer=t)
     inspect.show()
     assert "pretrained model" in inspect.summary.object and "test accuracy **0.9545**" in inspect.summary.object
@@ -156,7 +170,27 @@ def test_views_build_and_follow_the_state(app, lab):
     view = lab.TrainView(trainer=t)
     view._stream()
     assert len(view.loss_src.data["x"]) == len(t.losses) and len(view.acc_src.data["epoch"]) == 1
+    for v in (view, early):
+        assert [type(o).__name__ for o in v.plots.objects] == ["Bokeh", "Bokeh"]
+        assert len(v.loss_src.data["x"]) == len(t.losses)
     pn.Column(view).get_root()
+
+
+def test_tabs_are_built_when_first_shown(app):
+    """Only the Train tab is built at start-up; the others the first time they are shown."""
+    import panel as pn
+
+    layout = app.__panel__()
+    (tabs,) = [o for o in layout.objects if isinstance(o, pn.Tabs)]
+    assert [len(t.objects) for t in tabs.objects] == [1, 0, 0, 0, 0]
+    assert tabs._names == list(app.TABS)
+    for i in (3, 1, 4, 2, 1):
+        tabs.active = i
+        assert len(tabs.objects[i].objects) == 1
+    assert [len(t.objects) for t in tabs.objects] == [1, 1, 1, 1, 1]
+    summaries = [str(m.object) for m in tabs.objects[1].select(pn.pane.Markdown)]
+    assert any("test accuracy **0.9545**" in t for t in summaries)  # Inspect evaluates when shown
+    layout.get_root()
 
 
 def test_pandas_stand_in_runs_the_lab_without_pandas():
