@@ -1,0 +1,82 @@
+"""build.py's rewrites of third-party files: each applies exactly, or stops the build by name."""
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import build  # noqa: E402
+
+
+def make_wheel(path, files):
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return path
+
+
+def test_slim_drops_files_and_applies_patches(tmp_path):
+    wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl",
+                       {"pkg/a.py": "x = 1\nif slow:\n    work()\n", "pkg/static/big.js": "...", "pkg/b.py": "y = 2\n"})
+    build._slim(wheel, build.re.compile(r"^pkg/static/"), [("pkg/a.py", "if slow:\n", "if False:\n")])
+    with zipfile.ZipFile(wheel) as z:
+        assert sorted(z.namelist()) == ["pkg/a.py", "pkg/b.py"]
+        assert z.read("pkg/a.py").decode() == "x = 1\nif False:\n    work()\n"
+
+
+@pytest.mark.parametrize("patch, message", [
+    (("pkg/a.py", "not there\n", "x"), "changed"),
+    (("pkg/missing.py", "x", "y"), "no ['pkg/missing.py']"),
+])
+def test_slim_refuses_a_patch_that_does_not_apply(tmp_path, patch, message):
+    wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", {"pkg/a.py": "x = 1\n"})
+    before = wheel.read_bytes()
+    with pytest.raises(build.BuildError, match=build.re.escape(message)):
+        build._slim(wheel, build.re.compile("^$"), [patch])
+    assert wheel.read_bytes() == before and not wheel.with_suffix(".tmp").exists()
+
+
+def test_bokeh_patches_fit_the_pinned_bokeh():
+    """The pinned bokeh (the same in .venv and in the page) holds each patched text exactly once."""
+    import bokeh
+
+    site_packages = Path(bokeh.__file__).parent.parent
+    for path, old, new in build.BOKEH_PATCHES:
+        assert (site_packages / path).read_text(encoding="utf-8").count(old) == 1, path
+        assert "webnet" in new
+
+
+CONVERTED = """<html><head>
+<script type="text/javascript" src="./bokeh/bokeh-3.7.3.min.js"></script>
+<script type="text/javascript" src="./panel/dist/panel.min.js"></script>
+<script type="text/javascript">
+  Bokeh.set_log_level("info");
+</script></head><body><script type="text/javascript">
+const pyodideWorker = new Worker("./app.js");
+pyodideWorker.onmessage = async (event) => {
+  if (msg.type === 'idle') {
+  } else if (msg.type === 'status') {
+  } else if (msg.type === 'render') {
+  }
+};
+</script></body></html>"""
+
+
+def test_page_starts_the_worker_first_and_loads_bokehjs_later():
+    html = build.start_worker_first(CONVERTED)
+    assert html.index('new Worker("./app.js")') < html.index("webnetLoadScripts")
+    assert '<script type="text/javascript" src=' not in html  # no blocking script tag left
+    assert '["./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"]' in html
+    assert "if (msg.msg === 'Loading packages') window.webnetLoadScripts()" in html
+    assert html.index("await window.webnetScripts") > html.index("msg.type === 'render'")
+    # the check step still sees every script the page loads
+    assert {m.group(3) for m in build.LOCAL_REF.finditer(html) if m.group(3)} == {
+        "./app.js", "./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"}
+
+
+def test_page_rewrite_stops_on_an_unexpected_page():
+    with pytest.raises(build.BuildError, match="converted page changed"):
+        build.start_worker_first(CONVERTED.replace("panel.min.js", "panel.js"))
