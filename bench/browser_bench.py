@@ -59,13 +59,16 @@ def uncompressed_bytes(paths):
 
 
 def time_to_interactive(browser, url, runs):
+    """Navigation to interactive, by the page's clock, each run in a new context (a cold HTTP cache),
+    after one unmeasured load that warms up the freshly launched browser itself."""
+    warm_up = open_session(browser, url)
+    warm_up.wait_interactive(timeout=120_000)
+    warm_up.page.context.close()
     times, served, raw = [], [], []
     for _ in range(runs):
         CountingHandler.sent.clear()
-        start = time.perf_counter()
         s = open_session(browser, url)  # a new context: a cold cache
-        s.wait_interactive(timeout=120_000)
-        times.append(time.perf_counter() - start)
+        times.append(s.wait_interactive(timeout=120_000))  # from the start of the navigation
         served.append(sum(n for _, n in CountingHandler.sent))
         raw.append(uncompressed_bytes([p for p, _ in CountingHandler.sent]))
         s.page.context.close()
@@ -152,7 +155,7 @@ def browser_bench(quick, native):
     rows, notes = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        runs = 1 if quick else 5
+        runs = 1 if quick else 7
         tti, served, raw = time_to_interactive(browser, url, runs)
         s = open_session(browser, url)
         s.wait_interactive(timeout=120_000)
@@ -186,6 +189,10 @@ def browser_bench(quick, native):
         {"what": "gradient check of 784-128-10 in the page (20 coordinates per tensor)",
          "value": f"{gc_s:.2f} s", "required": "<= 2 s"},
     ]
+    notes.append("Navigation to interactive: from the start of the navigation (the page's performance.now()) to the "
+                 "first moment, checked every 10 ms, at which the app is rendered by BokehJS and its loading spinner is "
+                 "gone (Python in the worker has built the document and answers). Each run opens a new browser "
+                 "context, so nothing is cached; one unmeasured load first warms up the browser process itself.")
     notes.append("Round trips and drawing times are measured from Playwright, which polls the page every 5 ms "
                  "(each poll is itself a round trip to the browser), so they are upper bounds; the served bytes are "
                  "counted by the server (response bodies; Chromium asks for gzip or brotli).")

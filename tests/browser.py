@@ -72,12 +72,15 @@ class Session:
         return [u for u in self.requests if not (u.startswith(origin + "/") or u.startswith(("blob:", "data:")))]
 
     def wait_interactive(self, timeout=LOAD_TIMEOUT_MS):
-        """Until the app has rendered and removed its loading spinner (both runtimes)."""
-        self.page.wait_for_function(
+        """Until the app has rendered and removed its loading spinner (both runtimes); returns the
+        seconds from the start of the navigation, by the page's own clock (checked every 10 ms)."""
+        ms = self.page.wait_for_function(
             "() => document.querySelector('[data-root-id]') !== null "
             "&& !document.body.classList.contains('pn-loading') "
-            "&& window.Bokeh !== undefined && Bokeh.index && Object.keys(Bokeh.index).length > 0",
-            timeout=timeout)
+            "&& window.Bokeh !== undefined && Bokeh.index && Object.keys(Bokeh.index).length > 0 "
+            "&& performance.now()",
+            timeout=timeout, polling=10).json_value()
+        return ms / 1000
 
 
 def open_session(browser, url, has_touch=False):
