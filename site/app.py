@@ -969,8 +969,8 @@ class App(pn.viewable.Viewer):
         # Only the first tab is built at start-up; each other one the first time it is shown. In the
         # static page that saves a good part of the start-up (every widget and plot becomes bokeh
         # models, built by Python in the worker and then by BokehJS). Each tab is a Column whose
-        # content is filled in on first use (Panel's own Tabs(dynamic=True) failed in the worker with
-        # "reference ... isn't known" when a tab was shown).
+        # content is filled in on first use. (In the page this relies on the worker marking its
+        # document loaded, which build.py adds: Panel 1.7.5's worker drops such updates otherwise.)
         holders = [pn.Column(pn.pane.HTML("<p style='color:#666'>Loading…</p>", css_classes=["tab-loading"]),
                              sizing_mode="stretch_width") for _ in self.TABS]
         views = {}

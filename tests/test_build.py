@@ -80,3 +80,23 @@ def test_page_starts_the_worker_first_and_loads_bokehjs_later():
 def test_page_rewrite_stops_on_an_unexpected_page():
     with pytest.raises(build.BuildError, match="converted page changed"):
         build.start_worker_first(CONVERTED.replace("panel.min.js", "panel.js"))
+
+
+def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
+    """The page and worker rewrites, applied to what `panel convert` makes of a tiny app."""
+    from panel.io.convert import convert_app
+
+    app = tmp_path / "app.py"
+    app.write_text("import panel as pn\n\npn.pane.HTML('<p>hi</p>').servable()\n")
+    (tmp_path / "out").mkdir()
+    assert convert_app(str(app), tmp_path / "out", runtime="pyodide-worker", requirements=["panel"], verbose=False,
+                       prerender=False)
+    html = (tmp_path / "out" / "app.html").read_text(encoding="utf-8")
+    html = build.PANEL_CDN.sub("./panel/dist/", html).replace(build.BOKEH_CDN, "./bokeh/")
+    page = build.start_worker_first(html)
+    assert page.count('new Worker("./app.js")') == 1 and "webnetLoadScripts()" in page
+    worker = build.rewrite_worker((tmp_path / "out" / "app.js").read_text(encoding="utf-8"), ["b-1.whl", "a-2.whl"])
+    assert 'importScripts("./pyodide/pyodide.js")' in worker and "micropip" not in worker
+    assert worker.index('["a-2.whl", "b-1.whl"].map') < worker.index("loadPyodide(")  # fetched while Pyodide starts
+    assert worker.index("state._schedule_on_load") < worker.index("_link_docs_worker(state.curdoc")
+    assert "_template_variables['dist_url'] = './panel/dist/'" in worker
