@@ -301,8 +301,7 @@ def step_site():
     # 6. point the page and the worker at the local copies
     html = PANEL_CDN.sub("./panel/dist/", html).replace(BOKEH_CDN, "./bokeh/")
     (SITE / "index.html").write_text(start_worker_first(html), encoding="utf-8")
-    wheel_names = [w.name for w in PYODIDE_OUT.glob("*.whl")]
-    (SITE / "app.js").write_text(rewrite_worker(worker, wheel_names), encoding="utf-8")
+    (SITE / "app.js").write_text(rewrite_worker(worker), encoding="utf-8")
     log(f"site laid out in {SITE.relative_to(ROOT)}")
 
 
@@ -365,9 +364,8 @@ def start_worker_first(html):
     return html[:handler_end] + REPLAY + html[handler_end:]
 
 
-def rewrite_worker(js, wheels):
-    """Local Pyodide, one loadPackage over the custom lock instead of micropip, local Panel CSS;
-    the ``wheels`` are fetched while Pyodide starts."""
+def rewrite_worker(js):
+    """Local Pyodide, one loadPackage over the custom lock instead of micropip, local Panel CSS."""
     def sub(pattern, replacement, text, flags=0):
         new, n = re.subn(pattern, replacement, text, count=1, flags=flags)
         if n != 1:
@@ -375,13 +373,6 @@ def rewrite_worker(js, wheels):
         return new
 
     js = sub(r'importScripts\("[^"]+/pyodide\.js"\);', 'importScripts("./pyodide/pyodide.js");', js)
-    # the wheels download while Pyodide compiles and starts, instead of after it; they land in the
-    # HTTP cache, where loadPackage finds them (on a slow network that overlaps seconds)
-    js = sub(r"async function startApplication\(\) \{\n",
-             "async function startApplication() {\n"
-             f"  const webnetPrefetch = {json.dumps(sorted(wheels))}.map((name) =>\n"
-             '    fetch(new URL("./pyodide/" + name, self.location)).then((r) => r.arrayBuffer()).catch(() => null));\n',
-             js)
     js = sub(r"self\.pyodide = await loadPyodide\(\);",
              'self.pyodide = await loadPyodide({indexURL: new URL("./pyodide/", self.location).href});', js)
     packages = json.dumps(list(APP_PACKAGES))

@@ -95,8 +95,8 @@ def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
     html = build.PANEL_CDN.sub("./panel/dist/", html).replace(build.BOKEH_CDN, "./bokeh/")
     page = build.start_worker_first(html)
     assert page.count('new Worker("./app.js")') == 1 and "webnetLoadScripts()" in page
-    worker = build.rewrite_worker((tmp_path / "out" / "app.js").read_text(encoding="utf-8"), ["b-1.whl", "a-2.whl"])
+    worker = build.rewrite_worker((tmp_path / "out" / "app.js").read_text(encoding="utf-8"))
     assert 'importScripts("./pyodide/pyodide.js")' in worker and "micropip" not in worker
-    assert worker.index('["a-2.whl", "b-1.whl"].map') < worker.index("loadPyodide(")  # fetched while Pyodide starts
+    assert 'loadPackage(["webnet", "panel"' in worker
     assert worker.index("state._schedule_on_load") < worker.index("_link_docs_worker(state.curdoc")
     assert "_template_variables['dist_url'] = './panel/dist/'" in worker
