@@ -199,7 +199,7 @@ def native(quick):
         rounds = 2
     else:
         X, y, Xt, yt = data.load_mnist(dtype=np.float32)
-        rounds = 5
+        rounds = 7
     with threadpool_limits(limits=1):
         kernel = blas_kernel()
         print(f"MLP 784-{HIDDEN}-10, batch {BATCH}, lr {LR}, {len(X):,} digits, {rounds} rounds, BLAS {kernel}",
