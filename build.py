@@ -373,8 +373,15 @@ def rewrite_worker(js):
         return new
 
     js = sub(r'importScripts\("[^"]+/pyodide\.js"\);', 'importScripts("./pyodide/pyodide.js");', js)
+    # Python's cyclic garbage collector stays off from here until the document is rendered: the
+    # start-up makes hundreds of thousands of objects (bokeh's and Panel's classes and models) and
+    # little garbage, and the collector's passes over them took about a tenth of the Python part.
+    # After it, gc.freeze() keeps those objects out of every later pass (shorter pauses in training).
     js = sub(r"self\.pyodide = await loadPyodide\(\);",
-             'self.pyodide = await loadPyodide({indexURL: new URL("./pyodide/", self.location).href});', js)
+             'self.pyodide = await loadPyodide({indexURL: new URL("./pyodide/", self.location).href});\n'
+             '  self.pyodide.runPython("import gc; gc.disable()");', js)
+    js = sub(r"(\n\s*root_ids: root_ids\n\s*\}\)\n)",
+             r'\1    self.pyodide.runPython("import gc; gc.freeze(); gc.enable()");\n', js)
     packages = json.dumps(list(APP_PACKAGES))
     js = sub(r'  await self\.pyodide\.loadPackage\("micropip"\);.*?\n  console\.log\("Packages loaded!"\);',
              f"  self.postMessage({{type: 'status', msg: 'Loading packages'}})\n"

@@ -100,3 +100,6 @@ def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
     assert 'loadPackage(["webnet", "panel"' in worker
     assert worker.index("state._schedule_on_load") < worker.index("_link_docs_worker(state.curdoc")
     assert "_template_variables['dist_url'] = './panel/dist/'" in worker
+    # the garbage collector is off from Pyodide's start until the document has gone to the page
+    assert worker.index("loadPyodide(") < worker.index("gc.disable()") < worker.index("loadPackage(")
+    assert worker.index("type: 'render'") < worker.index("gc.freeze(); gc.enable()") < worker.index("catch(e)")
