@@ -318,8 +318,8 @@ for (const event of window.webnetEarly || []) pyodideWorker.onmessage(event);
 window.webnetEarly = null;
 """
 # BokehJS and Panel's JS are only needed when the worker sends the document to render, seconds
-# later. Loading them while the worker compiles Pyodide's WebAssembly takes CPU from it (2 cores);
-# they load once the worker has moved on to the packages (and at the latest on 'render').
+# later. Loaded at once, they take CPU from the worker while it compiles Pyodide and unpacks the
+# packages (2 cores); they load when Python starts running the app (and at the latest on 'render').
 LOAD_LATER = """<script type="text/javascript">
 window.webnetScripts = new Promise((resolve) => {
   window.webnetLoadScripts = () => {
@@ -339,8 +339,8 @@ SCRIPT_TAG = re.compile(r'<script type="text/javascript" src="(\./[^"]+)"></scri
 
 
 def start_worker_first(html):
-    """Start the worker at the top of <head>; load BokehJS and Panel's JS when the worker reaches
-    its packages; Panel's handler adopts the worker and replays what it said meanwhile."""
+    """Start the worker at the top of <head>; load BokehJS and Panel's JS when the worker starts
+    the app's code; Panel's handler adopts the worker and replays what it said meanwhile."""
     def sub(old, new, text):
         if text.count(old) != 1:
             raise BuildError(f"the converted page changed; cannot find {old!r} once (is Panel 1.7.5 installed?)")
@@ -354,7 +354,7 @@ def start_worker_first(html):
                LOAD_LATER % json.dumps(sources), html)
     html = sub("} else if (msg.type === 'status') {",
                "} else if (msg.type === 'status') {\n"
-               "          if (msg.msg === 'Loading packages') window.webnetLoadScripts()", html)
+               "          if (msg.msg === 'Executing code') window.webnetLoadScripts()", html)
     html = sub("} else if (msg.type === 'render') {",
                "} else if (msg.type === 'render') {\n"
                "          window.webnetLoadScripts()\n"

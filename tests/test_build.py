@@ -70,7 +70,7 @@ def test_page_starts_the_worker_first_and_loads_bokehjs_later():
     assert html.index('new Worker("./app.js")') < html.index("webnetLoadScripts")
     assert '<script type="text/javascript" src=' not in html  # no blocking script tag left
     assert '["./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"]' in html
-    assert "if (msg.msg === 'Loading packages') window.webnetLoadScripts()" in html
+    assert "if (msg.msg === 'Executing code') window.webnetLoadScripts()" in html
     assert html.index("await window.webnetScripts") > html.index("msg.type === 'render'")
     # the check step still sees every script the page loads
     assert {m.group(3) for m in build.LOCAL_REF.finditer(html) if m.group(3)} == {
