@@ -49,3 +49,11 @@ def test_site_lock_covers_every_hosted_wheel():
     for path in SITE.rglob("*"):
         if path.suffix in {".html", ".js", ".css", ".json"}:
             assert not re.search(r"cdn\.(jsdelivr|holoviz|bokeh)", path.read_text(errors="replace")), path
+
+
+def test_the_page_runs_the_app_compiled():
+    """The worker unmarshals the app's code, compiled at build time by Pyodide's own Python, instead
+    of compiling its source in the page."""
+    worker = (SITE / "app.js").read_text()
+    assert "_webnet_marshal.loads(" in worker and "class App(" not in worker
+    assert worker.index("gc.disable()") < worker.index("_webnet_marshal.loads(")
