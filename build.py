@@ -403,9 +403,10 @@ def rewrite_worker(js):
 
 # -- optimize --------------------------------------------------------------------------------------
 # compile() optimisation level for the site's bytecode: 2 drops docstrings and asserts, which makes
-# modules smaller and faster to load in the browser; numpy and the stdlib keep their docstrings
+# modules smaller and faster to load in the browser (the stdlib too: 4.0 -> 3.4 MB); numpy keeps
+# its docstrings
 PYC_OPTIMIZE = 2
-KEEP_DOCSTRINGS = ("numpy-", "python_stdlib")  # numpy attaches docstrings at import time: -O only
+KEEP_DOCSTRINGS = ("numpy-",)  # numpy attaches docstrings at import time: -O only
 PYC_COMPILER = r"""
 const path = require("path");
 const { loadPyodide } = require(path.resolve(process.argv[2], "pyodide.js"));
@@ -453,6 +454,10 @@ print(sys.version)
   const fs = require("fs");
   const worker = fs.readFileSync(path.resolve(process.argv[3], "app.js"), "utf8");
   const found = worker.match(APP_CODE);
+  if (!found && worker.includes("_webnet_marshal.loads(")) {  // compiled by an earlier run of this step
+    fs.writeFileSync(path.resolve(process.argv[3], "out", "app.js"), worker);
+    return;
+  }
   if (!found) throw new Error("app.js: no app code to compile");
   py.globals.set("APP_SRC", eval(found[1]));  // the template literal as the page's JavaScript reads it
   const compiled = py.runPython(`
@@ -563,6 +568,10 @@ def slim_wheels():
 def _slim(wheel, drop, patches=()):
     tmp = wheel.with_suffix(".tmp")
     todo = {path: (old, new) for path, old, new in patches}
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+    if todo and all(path not in names and path[:-3] + ".pyc" in names for path in todo):
+        todo = {}  # compiled by an earlier run of this step: patched then
     with zipfile.ZipFile(wheel) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             if drop.search(info.filename):
