@@ -39,6 +39,15 @@ def test_slim_refuses_a_patch_that_does_not_apply(tmp_path, patch, message):
     assert wheel.read_bytes() == before and not wheel.with_suffix(".tmp").exists()
 
 
+def test_slim_again_on_a_compiled_wheel_is_a_no_op(tmp_path):
+    """The optimize step may run twice: a wheel it already patched and compiled is left as it is."""
+    wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", {"pkg/a.pyc": "compiled", "pkg/b.txt": "x"})
+    build._slim(wheel, build.re.compile("(?!)"),
+                [("pkg/a.py", "if slow:\n", "if False:\n")])
+    with zipfile.ZipFile(wheel) as z:
+        assert sorted(z.namelist()) == ["pkg/a.pyc", "pkg/b.txt"] and z.read("pkg/a.pyc") == b"compiled"
+
+
 def test_bokeh_patches_fit_the_pinned_bokeh():
     """The pinned bokeh (the same in .venv and in the page) holds each patched text exactly once."""
     import bokeh
