@@ -66,6 +66,30 @@ def test_fused_path_matches_layerwise_gradients():
     assert abs(loss - ref.astype(np.float64).loss(net.astype(np.float64)(x), y)) < 1.0
 
 
+@pytest.mark.parametrize("tail", ["relu", "sigmoid", "flatten"])
+def test_fused_step_leaves_what_the_backward_reads(tail):
+    """Networks whose last layer before Softmax is not Linear (its backward reads its output, or the
+    output is a view of the input): the fused step equals the layer-by-layer gradients, and the
+    caller's batch is not changed."""
+    rng = np.random.default_rng(5)
+    last = {"relu": wn.ReLU(), "sigmoid": wn.Sigmoid(), "flatten": wn.Flatten()}[tail]
+    layers = [wn.LinearLayer(6, 5, rng=rng), wn.ReLU(), wn.LinearLayer(5, 4, rng=rng), last, wn.Softmax()]
+    if tail == "flatten":
+        layers = [wn.Flatten(), wn.Softmax()]
+    net = wn.NeuralNetwork(layers, wn.CrossEntropy(eps=0.0))
+    ref = net.astype(np.float64)
+    x = rng.standard_normal((7, 4 if tail == "flatten" else 6))
+    y = rng.integers(0, 4, 7)
+    x_before = x.copy()
+    grads = ref.gradients(x, wn.one_hot(y, 4))
+    net.train_one_step(x, y, 0.1)
+    assert np.array_equal(x, x_before)
+    for name, p in ref.named_parameters():
+        p -= 0.1 * grads[name]
+    for (_, a), (_, b) in zip(net.named_parameters(), ref.named_parameters()):
+        assert np.allclose(a, b, atol=1e-10)
+
+
 def test_fused_loss_has_no_eps_bias():
     logits = np.array([[1000.0, 0.0, -1000.0]])
     loss, g = wn.softmax_cross_entropy(logits, np.array([0]))

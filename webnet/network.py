@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from . import serialize
-from .layers import Softmax
+from .layers import LinearLayer, Softmax
 from .losses import CrossEntropy, fused_step, labels_of
 
 
@@ -151,9 +151,10 @@ class NeuralNetwork:
         for layer in layers:
             acts.append(layer.forward(acts[-1]))
         if fused:
-            # the last layer's output is this step's own temporary: the loss may overwrite it
+            # a LinearLayer's output is a fresh array its backward does not read: the loss may
+            # overwrite it (not so an activation's, which its backward reads, or a view of the input)
             loss, g, correct = fused_step(acts[-1], Y_batch, self.loss.reduction, scale=learning_rate,
-                                          overwrite=len(layers) > 0)
+                                          overwrite=bool(layers) and isinstance(layers[-1], LinearLayer))
         else:
             loss = self.loss(acts[-1], Y_batch)
             g = self.loss.grad_x(acts[-1], Y_batch)
