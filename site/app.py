@@ -683,15 +683,15 @@ class TrainView(pn.viewable.Viewer):
         # HTML panes, not Markdown, on the first tab: Markdown's parser loads and compiles its
         # rules on first use, a tenth of a second of the static page's start-up
         status = pn.pane.HTML(pn.bind(self._status, t.param.epoch, t.param.batch, t.param.n_batches, t.param.speed,
-                                          t.param.estimate, t.param.running, t.param.tick, t.param.epochs,
-                                          t.param.learning_rate),
-                                  css_classes=["train-status"])
+                                      t.param.estimate, t.param.running, t.param.tick, t.param.epochs,
+                                      t.param.learning_rate),
+                              css_classes=["train-status"])
         test_acc = pn.pane.HTML(pn.bind(self._test_accuracy, t.param.tick), css_classes=["test-accuracy"])
         alert = pn.pane.HTML(pn.bind(alert_html, t.param.alert), visible=pn.bind(bool, t.param.alert),
                              css_classes=["train-alert"])
         controls = pn.Column(
-            pn.pane.HTML("<h3>Network</h3>"), kind, *arch, pn.pane.HTML("<h3>Training</h3>"), lr, bs, epochs, size, seed,
-            width=300, sizing_mode="fixed")
+            pn.pane.HTML("<h3>Network</h3>"), kind, *arch, pn.pane.HTML("<h3>Training</h3>"),
+            lr, bs, epochs, size, seed, width=300, sizing_mode="fixed")
         buttons = pn.FlexBox(start, pause, step, reset, gap="8px")
         for b in (start, pause, step, reset):
             b.width = 140
