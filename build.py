@@ -522,8 +522,11 @@ SLIM = {  # wheel name prefix -> files the browser never needs from inside the w
                          # ... and its TypeScript sources, lock file, images and bundle: 4.6 -> 3.0 MB to unpack
                          r"|^panel/models/.*\.ts$|^panel/package-lock\.json$|^panel/dist/images/.*\.png$"
                          r"|^panel/dist/panel\.min\.js$"),
-    # ... and BokehJS from bokeh/ (7.5 MB -> about 1.5 MB)
-    "bokeh-": re.compile(r"^bokeh/server/static/|^bokeh/sphinxext/|\.map$"),
+    # ... and BokehJS from bokeh/ (7.5 MB -> about 1.5 MB), and bokeh's 112 type stubs
+    "bokeh-": re.compile(r"^bokeh/server/static/|^bokeh/sphinxext/|\.map$|^bokeh/.*\.pyi$"),
+    # numpy's type stubs, C headers and build files: 132 of its 338 files, never read at run time
+    # (unpacking numpy in the page: about 15 % less)
+    "numpy-": re.compile(r"^numpy/.*\.(pyi|h|pxd|c|a|ini|pc)$"),
 }
 
 
@@ -558,8 +561,8 @@ PATCHES = {"bokeh-": BOKEH_PATCHES}
 
 
 def slim_wheels():
-    """Drop from the panel and bokeh wheels the JS, CSS and maps the page serves by itself, and
-    apply the start-up patches."""
+    """Drop from the panel, bokeh and numpy wheels what the page never reads from them, and apply
+    the start-up patches."""
     for prefix, drop in SLIM.items():
         (wheel,) = PYODIDE_OUT.glob(prefix + "*.whl")
         _slim(wheel, drop, PATCHES.get(prefix, []))
