@@ -353,7 +353,8 @@ class GradientChecker(param.Parameterized):
 
     def run(self, event=None):
         net = self.trainer.net
-        x, y = digits().X_test[:4], digits().y_test[:4]
+        d = digits()
+        x, y = d.X_test[:4], d.y_test[:4]
         start = time.perf_counter()
         rows = gradcheck.check_network(net, x, y, np.random.default_rng(0), max_coords=20)
         self.param.update(rows=rows, seconds=time.perf_counter() - start, checked=describe(net))
@@ -446,7 +447,8 @@ class ModelStore(param.Parameterized):
             self.param.update(ok=False, message=f"Could not use {filename}: {e}. The current model is unchanged.")
             return
         self.trainer.adopt(net.astype(np.float32), f"uploaded model {filename}")
-        acc = float(np.mean(net.predict(digits().X_test) == digits().y_test))
+        d = digits()
+        acc = float(np.mean(net.predict(d.X_test) == d.y_test))
         self.param.update(ok=True, message=f"Loaded {filename}: {describe(net)}, test accuracy {acc:.4f}.")
 
 
@@ -772,7 +774,7 @@ class InspectView(pn.viewable.Viewer):
 
     @staticmethod
     def _gallery_html(probs, pred):
-        X_test, y_test = digits().X_test, digits().y_test
+        X_test, y_test = digits()[2:]
         wrong = np.flatnonzero(pred != y_test)
         conf = probs[wrong, pred[wrong]]
         worst = wrong[np.argsort(-conf)][:16]
