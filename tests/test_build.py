@@ -106,9 +106,12 @@ def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
     assert page.count('new Worker("./app.js")') == 1 and "webnetLoadScripts()" in page
     worker = build.rewrite_worker((tmp_path / "out" / "app.js").read_text(encoding="utf-8"))
     assert 'importScripts("./pyodide/pyodide.js")' in worker and "micropip" not in worker
-    assert 'loadPackage(["webnet", "panel"' in worker
+    # the packages come from site/wheels.js, started before Pyodide, and are installed once it is up
+    assert 'worker.postMessage(["webnet", "panel"' in worker and "loadPackage(" not in worker
+    assert worker.index('new Worker("./wheels.js")') < worker.index("loadPyodide(") < worker.index(
+        "await webnetInstall(self.pyodide)")
     assert worker.index("state._schedule_on_load") < worker.index("_link_docs_worker(state.curdoc")
     assert "_template_variables['dist_url'] = './panel/dist/'" in worker
     # the garbage collector is off from Pyodide's start until the document has gone to the page
-    assert worker.index("loadPyodide(") < worker.index("gc.disable()") < worker.index("loadPackage(")
+    assert worker.index("loadPyodide(") < worker.index("gc.disable()") < worker.index("await webnetInstall(")
     assert worker.index("type: 'render'") < worker.index("gc.freeze(); gc.enable()") < worker.index("catch(e)")

@@ -2,10 +2,11 @@
 under `panel serve`: it becomes interactive, Python answers, nothing leaves the host."""
 import json
 import re
+import shutil
 
 from playwright.sync_api import expect
 
-from browser import status_numbers, text, wait_text
+from browser import open_session, serve_site, status_numbers, text, wait_text
 from conftest import SITE
 
 
@@ -57,3 +58,24 @@ def test_the_page_runs_the_app_compiled():
     worker = (SITE / "app.js").read_text()
     assert "_webnet_marshal.loads(" in worker and "class App(" not in worker
     assert worker.index("gc.disable()") < worker.index("_webnet_marshal.loads(")
+
+
+def test_a_wheel_that_does_not_match_the_lock_is_refused(browser, tmp_path):
+    """The page's package loader (site/wheels.js) has the browser check every wheel against its
+    sha256 in pyodide-lock.json: a changed wheel stops the start with a message naming it."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    (wheel,) = (site / "pyodide").glob("bokeh-*.whl")
+    data = bytearray(wheel.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    wheel.write_bytes(bytes(data))
+    url, server = serve_site(site)
+    session = open_session(browser, url)
+    try:
+        message = session.page.locator(".pn-loading-msg")
+        expect(message).to_contain_text("Could not load the lab's packages", timeout=60_000)
+        expect(message).to_contain_text(f"{wheel.name} could not be loaded or does not match its sha256")
+        assert session.page.evaluate("document.body.classList.contains('pn-loading')")  # the app did not start
+    finally:
+        session.page.context.close()
+        server.shutdown()

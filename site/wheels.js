@@ -1,0 +1,55 @@
+// The page's package loader, part 1 (build.py copies this file into the site as wheels.js).
+//
+// The app's worker (app.js) starts this worker first thing, then starts Pyodide. Meanwhile this
+// one, on a thread of its own, reads pyodide-lock.json, fetches every wheel the app needs (the
+// browser checks each against its sha256 in the lock) and unzips it with fflate. It posts each
+// wheel's files as it has them; app.js writes them into site-packages once Pyodide is up. This
+// replaces pyodide.loadPackage, which fetches only after Pyodide has started and then unzips
+// every wheel with Python's zipfile, one after another, on the thread that runs Python.
+importScripts("./fflate.js");
+
+// the lock's packages needed by `packages`, with their dependencies
+function closure(lock, packages) {
+  const names = new Set();
+  for (const todo = [...packages]; todo.length;) {
+    const name = todo.pop();
+    if (names.has(name)) continue;
+    if (!lock.packages[name]) throw new Error(`pyodide-lock.json has no package ${name}`);
+    names.add(name);
+    todo.push(...lock.packages[name].depends);
+  }
+  return [...names];
+}
+
+async function fetchWheel({ file_name, sha256 }) {
+  const digest = String.fromCharCode(...sha256.match(/../g).map((h) => parseInt(h, 16)));
+  let response;
+  try {
+    response = await fetch("./pyodide/" + file_name, { integrity: "sha256-" + btoa(digest) });
+  } catch (e) {  // the browser names no reason when the sha256 differs
+    throw new Error(`${file_name} could not be loaded or does not match its sha256 in pyodide-lock.json`);
+  }
+  if (!response.ok) throw new Error(`${file_name}: HTTP ${response.status}`);
+  const files = fflate.unzipSync(new Uint8Array(await response.arrayBuffer()));
+  for (const name of Object.keys(files)) {
+    // pip and Pyodide put <name>.data/ elsewhere; build.py drops it from the site's wheels
+    if (/^[^/]+\.data\//.test(name)) throw new Error(`${file_name}: ${name} is a data file, not installed here`);
+  }
+  return files;
+}
+
+self.onmessage = async ({ data: packages }) => {
+  try {
+    const lock = await (await fetch("./pyodide/pyodide-lock.json")).json();
+    const names = closure(lock, packages);
+    await Promise.all(names.map(async (name) => {
+      const files = await fetchWheel(lock.packages[name]);
+      // hand the bytes over instead of copying them (entries stored uncompressed share a buffer)
+      const buffers = new Set(Object.values(files).map((data) => data.buffer));
+      self.postMessage({ wheel: lock.packages[name].file_name, files }, [...buffers]);
+    }));
+    self.postMessage({ done: names.length });
+  } catch (e) {
+    self.postMessage({ error: `${e.message || e}` });
+  }
+};
