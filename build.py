@@ -353,6 +353,23 @@ window.webnetScripts = new Promise((resolve) => {
   };
 });
 </script>"""
+# Panel's loading spinner is an animated SVG used as the mask of a layer the size of the window:
+# on every frame the browser draws the SVG again and masks the whole window with it, on the CPU when
+# there is no GPU. Headless on this machine (2 cores) that took about 0.6 s from the start-up
+# (docs/benchmarks.md). Instead, the same grey arc as a ring turning in twelve steps a second:
+# the browser draws it once and only rotates it.
+SPINNER = """<style type="text/css">
+/* webnet: a spinner that costs less CPU than Panel's (see build.py) */
+.pn-loading.pn-arc:before {
+  -webkit-mask-image: none; mask-image: none; background: none;
+  width: 96px; height: 96px; top: calc(50% - 48px); left: calc(50% - 48px); box-sizing: border-box;
+  border: 10px solid #c3c3c3; border-top-color: transparent; border-radius: 50%;
+  animation: webnet-spin 1s steps(12) infinite;
+}
+@keyframes webnet-spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .pn-loading.pn-arc:before { animation: none; } }
+</style>
+"""
 SCRIPT_TAG = re.compile(r'<script type="text/javascript" src="(\./[^"]+)"></script>\n')
 
 
@@ -364,6 +381,8 @@ def start_worker_first(html):
             raise BuildError(f"the converted page changed; cannot find {old!r} once (is Panel 1.7.5 installed?)")
         return text.replace(old, new)
     html = sub("<head>", "<head>\n" + EARLY_WORKER, html)
+    sub('<body class="pn-loading pn-arc">', "", html)  # the spinner SPINNER replaces
+    html = sub("</head>", SPINNER + "</head>", html)
     sources = SCRIPT_TAG.findall(html)
     if not any("bokeh-" in src for src in sources) or not any("panel.min.js" in src for src in sources):
         raise BuildError(f"the converted page changed; expected BokehJS and Panel script tags, found {sources}")

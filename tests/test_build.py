@@ -63,7 +63,7 @@ CONVERTED = """<html><head>
 <script type="text/javascript" src="./panel/dist/panel.min.js"></script>
 <script type="text/javascript">
   Bokeh.set_log_level("info");
-</script></head><body><script type="text/javascript">
+</script></head><body class="pn-loading pn-arc"><script type="text/javascript">
 const pyodideWorker = new Worker("./app.js");
 pyodideWorker.onmessage = async (event) => {
   if (msg.type === 'idle') {
@@ -81,6 +81,7 @@ def test_page_starts_the_worker_first_and_loads_bokehjs_later():
     assert '["./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"]' in html
     assert "if (msg.msg === 'Executing code') window.webnetLoadScripts()" in html
     assert html.index("await window.webnetScripts") > html.index("msg.type === 'render'")
+    assert html.index(build.SPINNER) < html.index("</head>")  # the cheaper loading spinner
     # the check step still sees every script the page loads
     assert {m.group(3) for m in build.LOCAL_REF.finditer(html) if m.group(3)} == {
         "./app.js", "./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"}
@@ -104,6 +105,7 @@ def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
     html = build.PANEL_CDN.sub("./panel/dist/", html).replace(build.BOKEH_CDN, "./bokeh/")
     page = build.start_worker_first(html)
     assert page.count('new Worker("./app.js")') == 1 and "webnetLoadScripts()" in page
+    assert "@keyframes webnet-spin" in page
     worker = build.rewrite_worker((tmp_path / "out" / "app.js").read_text(encoding="utf-8"))
     assert 'importScripts("./pyodide/pyodide.js")' in worker and "micropip" not in worker
     # the packages come from site/wheels.js, started before Pyodide, and are installed once it is up

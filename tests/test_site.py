@@ -76,6 +76,10 @@ def test_a_wheel_that_does_not_match_the_lock_is_refused(browser, tmp_path):
         expect(message).to_contain_text("Could not load the lab's packages", timeout=60_000)
         expect(message).to_contain_text(f"{wheel.name} could not be loaded or does not match its sha256")
         assert session.page.evaluate("document.body.classList.contains('pn-loading')")  # the app did not start
+        # the loading spinner is build.py's turning ring, not Panel's animated SVG mask
+        spinner = session.page.evaluate("(s => [s.animationName, s.maskImage || s.webkitMaskImage])"
+                                        "(getComputedStyle(document.body, '::before'))")
+        assert spinner == ["webnet-spin", "none"]
     finally:
         session.page.context.close()
         server.shutdown()
