@@ -40,7 +40,9 @@ async function fetchWheel({ file_name, sha256 }) {
 
 self.onmessage = async ({ data: packages }) => {
   try {
-    const lock = await (await fetch("./pyodide/pyodide-lock.json")).json();
+    const response = await fetch("./pyodide/pyodide-lock.json");
+    if (!response.ok) throw new Error(`pyodide/pyodide-lock.json: HTTP ${response.status}`);
+    const lock = await response.json();
     const names = closure(lock, packages);
     await Promise.all(names.map(async (name) => {
       const files = await fetchWheel(lock.packages[name]);
