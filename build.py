@@ -381,7 +381,8 @@ def start_worker_first(html):
             raise BuildError(f"the converted page changed; cannot find {old!r} once (is Panel 1.7.5 installed?)")
         return text.replace(old, new)
     html = sub("<head>", "<head>\n" + EARLY_WORKER, html)
-    sub('<body class="pn-loading pn-arc">', "", html)  # the spinner SPINNER replaces
+    if html.count('<body class="pn-loading pn-arc">') != 1:  # the spinner that SPINNER replaces
+        raise BuildError("the converted page changed; its body is not <body class=\"pn-loading pn-arc\">")
     html = sub("</head>", SPINNER + "</head>", html)
     sources = SCRIPT_TAG.findall(html)
     if not any("bokeh-" in src for src in sources) or not any("panel.min.js" in src for src in sources):
@@ -420,6 +421,7 @@ webnetWheels.catch(() => {});  // reported where it is awaited, once Pyodide is 
 
 async function webnetInstall(pyodide) {
   const api = pyodide._api, FS = pyodide.FS, root = api.sitepackages;
+  if (!root || !api.loadDynlib) throw new Error("this Pyodide has no _api.sitepackages or _api.loadDynlib (0.27 has)");
   const made = new Set();
   for (const { wheel, files } of await webnetWheels) {
     const libs = [];
@@ -559,7 +561,7 @@ base64.b64encode(marshal.dumps(code)).decode()
 
 
 def step_optimize():
-    """Slim the panel, bokeh and numpy wheels, then compile every wheel, the stdlib and the app's code to .pyc
+    """Slim the wheels in SLIM, then compile every wheel, the stdlib and the app's code to .pyc
     with Pyodide's own Python running under Node (so the bytecode matches CPython 3.12.7 in the
     browser). The page unmarshals the app instead of compiling its source (about 0.2 s)."""
     slim_wheels()

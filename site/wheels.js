@@ -46,7 +46,7 @@ self.onmessage = async ({ data: packages }) => {
     const names = closure(lock, packages);
     await Promise.all(names.map(async (name) => {
       const files = await fetchWheel(lock.packages[name]);
-      // hand the bytes over instead of copying them (entries stored uncompressed share a buffer)
+      // hand the bytes over instead of copying them (a Set: a buffer may be listed only once)
       const buffers = new Set(Object.values(files).map((data) => data.buffer));
       self.postMessage({ wheel: lock.packages[name].file_name, files }, [...buffers]);
     }));

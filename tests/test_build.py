@@ -87,9 +87,11 @@ def test_page_starts_the_worker_first_and_loads_bokehjs_later():
         "./app.js", "./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"}
 
 
-def test_page_rewrite_stops_on_an_unexpected_page():
+@pytest.mark.parametrize("old, new", [("panel.min.js", "panel.js"),  # Panel's JS under another name
+                                      (' class="pn-loading pn-arc"', "")])  # another loading spinner
+def test_page_rewrite_stops_on_an_unexpected_page(old, new):
     with pytest.raises(build.BuildError, match="converted page changed"):
-        build.start_worker_first(CONVERTED.replace("panel.min.js", "panel.js"))
+        build.start_worker_first(CONVERTED.replace(old, new))
 
 
 def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
