@@ -407,7 +407,7 @@ def start_worker_first(html):
 INSTALLER = """importScripts("./pyodide/pyodide.js");
 
 // webnet: wheels.js fetches and unzips the wheels on another thread while this one starts Pyodide
-const webnetWheels = new Promise((resolve, reject) => {
+const webnetWheels = typeof Worker !== "function" ? null : new Promise((resolve, reject) => {
   const worker = new Worker("./wheels.js"), wheels = [];
   worker.onmessage = ({ data }) => {
     if (data.files) return wheels.push(data);
@@ -417,9 +417,10 @@ const webnetWheels = new Promise((resolve, reject) => {
   worker.onerror = (e) => { e.preventDefault(); reject(new Error(`wheels.js: ${e.message}`)); };
   worker.postMessage(PACKAGES);
 });
-webnetWheels.catch(() => {});  // reported where it is awaited, once Pyodide is up
+webnetWheels?.catch(() => {});  // reported where it is awaited, once Pyodide is up
 
 async function webnetInstall(pyodide) {
+  if (webnetWheels === null) return pyodide.loadPackage(PACKAGES);  // a browser without workers in workers
   const api = pyodide._api, FS = pyodide.FS, root = api.sitepackages;
   if (!root || !api.loadDynlib) throw new Error("this Pyodide has no _api.sitepackages or _api.loadDynlib (0.27 has)");
   const made = new Set();
@@ -458,7 +459,7 @@ def rewrite_worker(js):
         return new
 
     js = sub(r'importScripts\("[^"]+/pyodide\.js"\);',
-             lambda m: INSTALLER.replace("PACKAGES", json.dumps(list(APP_PACKAGES))), js)
+             lambda m: INSTALLER.replace("(PACKAGES)", f"({json.dumps(list(APP_PACKAGES))})"), js)
     # Python's cyclic garbage collector stays off from here until the document is rendered: the
     # start-up makes hundreds of thousands of objects (bokeh's and Panel's classes and models) and
     # little garbage, and the collector's passes over them took about a tenth of the Python part.

@@ -5,7 +5,8 @@
 // browser checks each against its sha256 in the lock) and unzips it with fflate. It posts each
 // wheel's files as it has them; app.js writes them into site-packages once Pyodide is up. This
 // replaces pyodide.loadPackage, which fetches only after Pyodide has started and then unzips
-// every wheel with Python's zipfile, one after another, on the thread that runs Python.
+// every wheel with Python's zipfile, one after another, on the thread that runs Python. (Where a
+// worker cannot start another worker, app.js falls back to pyodide.loadPackage.)
 importScripts("./fflate.js");
 
 // the lock's packages needed by `packages`, with their dependencies

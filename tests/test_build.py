@@ -111,7 +111,8 @@ def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
     worker = build.rewrite_worker((tmp_path / "out" / "app.js").read_text(encoding="utf-8"))
     assert 'importScripts("./pyodide/pyodide.js")' in worker and "micropip" not in worker
     # the packages come from site/wheels.js, started before Pyodide, and are installed once it is up
-    assert 'worker.postMessage(["webnet", "panel"' in worker and "loadPackage(" not in worker
+    assert 'worker.postMessage(["webnet", "panel"' in worker and "await self.pyodide.loadPackage(" not in worker
+    assert 'return pyodide.loadPackage(["webnet", "panel"' in worker  # where workers cannot start workers
     assert worker.index('new Worker("./wheels.js")') < worker.index("loadPyodide(") < worker.index(
         "await webnetInstall(self.pyodide)")
     assert worker.index("state._schedule_on_load") < worker.index("_link_docs_worker(state.curdoc")

@@ -60,11 +60,37 @@ def test_the_page_runs_the_app_compiled():
     assert worker.index("gc.disable()") < worker.index("_webnet_marshal.loads(")
 
 
+def copy_of_the_site(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    return site
+
+
+def test_without_workers_in_workers_the_page_loads_its_packages_with_pyodide(browser, tmp_path):
+    """Where a worker cannot start another (the page's package loader needs to), the worker falls
+    back to pyodide.loadPackage, and the lab still starts."""
+    site = copy_of_the_site(tmp_path)
+    app_js = site / "app.js"
+    app_js.write_text("self.Worker = undefined;  // as in a browser without nested workers\n" + app_js.read_text())
+    for compressed in site.glob("app.js.*"):
+        compressed.unlink()
+    url, server = serve_site(site)
+    session = open_session(browser, url)
+    try:
+        session.wait_interactive()
+        expect(session.page.locator(".about").first).to_contain_text(re.compile(r"/site-packages/webnet"))
+        assert not any(u.endswith("/wheels.js") for u in session.requests)
+        assert any("/pyodide/webnet-" in u for u in session.requests)
+        assert session.errors == []
+    finally:
+        session.page.context.close()
+        server.shutdown()
+
+
 def test_a_wheel_that_does_not_match_the_lock_is_refused(browser, tmp_path):
     """The page's package loader (site/wheels.js) has the browser check every wheel against its
     sha256 in pyodide-lock.json: a changed wheel stops the start with a message naming it."""
-    site = tmp_path / "site"
-    shutil.copytree(SITE, site)
+    site = copy_of_the_site(tmp_path)
     (wheel,) = (site / "pyodide").glob("bokeh-*.whl")
     data = bytearray(wheel.read_bytes())
     data[len(data) // 2] ^= 0xFF
