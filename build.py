@@ -611,8 +611,12 @@ SLIM = {  # wheel name prefix -> files the browser never needs from inside the w
     # ... and BokehJS from bokeh/ (7.5 MB -> about 1.5 MB), and bokeh's 112 type stubs
     "bokeh-": re.compile(r"^bokeh/server/static/|^bokeh/sphinxext/|\.map$|^bokeh/.*\.pyi$"),
     # numpy's type stubs, C headers and build files: 132 of its 338 files, never read at run time
-    # (unpacking numpy in the page: about 15 % less)
-    "numpy-": re.compile(r"^numpy/.*\.(pyi|h|pxd|c|a|ini|pc)$"),
+    # (unpacking numpy in the page: about 15 % less); and f2py, which builds Fortran extensions
+    # with a compiler (230 KB)
+    "numpy-": re.compile(r"^numpy/.*\.(pyi|h|pxd|c|a|ini|pc)$|^numpy/f2py/"),
+    # narwhals' backends for pyarrow, polars, dask, duckdb, ibis, pyspark and SQL frames, none of
+    # which the site hosts: bokeh hands narwhals dicts here (410 KB)
+    "narwhals-": re.compile(r"^narwhals/_(arrow|polars|dask|duckdb|ibis|spark_like|sql)/"),
     # a JupyterLab extension; a second copy of the package's providers.json; tests
     "pyviz_comms-": re.compile(r"^pyviz_comms-[^/]+\.data/|^pyviz_comms/tests/"),
     "xyzservices-": re.compile(r"^xyzservices-[^/]+\.data/|^xyzservices/tests/"),
