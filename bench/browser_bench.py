@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 import build  # noqa: E402
-from browser import CHROMIUM, CHROMIUM_ARGS, open_session, open_tab, slider, stroke, text, wait_text  # noqa: E402
+from browser import (CHROMIUM, CHROMIUM_ARGS, open_session, open_tab, serve_site, slider, stroke, text,  # noqa: E402
+                     wait_text)
 
 import webnet as wn  # noqa: E402
 from webnet import data  # noqa: E402
@@ -37,13 +38,7 @@ class CountingHandler(build.SiteHandler):
 
 
 def serve_counting():
-    import functools
-    import http.server
-
-    handler = functools.partial(CountingHandler, directory=str(build.SITE))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/", server
+    return serve_site(build.SITE, CountingHandler)
 
 
 def uncompressed_bytes(paths):
@@ -61,9 +56,7 @@ def uncompressed_bytes(paths):
 
 def with_panels_spinner(tmp):
     """A copy of the built site that shows Panel's own loading spinner (an animated SVG mask over
-    the whole window) instead of build.py's SPINNER; served by a plain server. Returns its URL."""
-    import functools
-    import http.server
+    the whole window) instead of build.py's SPINNER. Returns (url, server)."""
     import shutil
 
     site = Path(tmp) / "site"
@@ -75,10 +68,7 @@ def with_panels_spinner(tmp):
     page.write_text(html.replace(build.SPINNER, ""), encoding="utf-8")
     for compressed in site.glob("index.html.*"):
         compressed.unlink()
-    handler = functools.partial(build.SiteHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/", server
+    return serve_site(site)
 
 
 def time_to_interactive(browser, url, runs, baseline_url=None):

@@ -34,7 +34,6 @@ from webnet.preprocess import BlankImage, preprocess
 from webnet.serialize import ModelFileError
 
 
-
 def install_pandas_stand_in():
     """Register a stand-in ``pandas`` module: what bokeh 3.7 touches when no pandas object is
     ever given to it. bokeh imports pandas in ``figure()`` and ``ColumnDataSource()`` only to ask
@@ -95,6 +94,7 @@ CHUNK_PERIOD_MS = 100  # ... started this often, each followed by a short sleep:
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0]
 VERDICT_COLOURS = {"excellent": "#1a7f37", "acceptable": "#4d8f00", "suspicious": "#b35900", "wrong": "#c62828"}
 BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#9e9e9e"
+DIGIT_LABELS = tuple(str(i) for i in range(10))  # the ten classes as plot categories
 
 
 def png_bytes(gray):
@@ -227,9 +227,14 @@ class Trainer(param.Parameterized):
     def _batches_per_epoch(self):
         return -(-self.train_size // self.batch_size)
 
-    def start(self, event=None):
+    def _finished(self):
+        """True (and says so in the alert) when every epoch asked for is done."""
         if self.epoch >= self.epochs:
             self.alert = f"Training finished after {self.epoch} epochs: raise Epochs to go on, or Reset."
+        return self.epoch >= self.epochs
+
+    def start(self, event=None):
+        if self._finished():
             return
         self.alert = ""
         self.running = True
@@ -239,10 +244,7 @@ class Trainer(param.Parameterized):
 
     def step(self, event=None):
         """Train exactly one batch (and any evaluation due before it)."""
-        if self.running:
-            return
-        if self.epoch >= self.epochs:
-            self.alert = f"Training finished after {self.epoch} epochs: raise Epochs to go on, or Reset."
+        if self.running or self._finished():
             return
         self._advance(until_batch=True)
 
@@ -650,14 +652,12 @@ class TrainView(pn.viewable.Viewer):
         kind = w.RadioButtonGroup.from_param(t.param.model_kind, button_type="default")
         arch = [w.IntSlider.from_param(t.param.hidden), w.Checkbox.from_param(t.param.second_layer),
                 w.IntSlider.from_param(t.param.hidden2)]
-        for widget in arch:
-            widget.visible = t.model_kind == "MLP"
-        arch[2].visible = t.model_kind == "MLP" and t.second_layer
 
         def show_arch(*_):
             for widget in arch:
                 widget.visible = t.model_kind == "MLP"
             arch[2].visible = t.model_kind == "MLP" and t.second_layer
+        show_arch()
         t.param.watch(show_arch, ["model_kind", "second_layer"])
         lr = w.DiscreteSlider.from_param(t.param.learning_rate)
         bs = w.Select.from_param(t.param.batch_size)
@@ -707,10 +707,9 @@ class InspectView(pn.viewable.Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
-        digits = [str(i) for i in range(10)]
         self.cm_src = ColumnDataSource(dict(true=[], pred=[], count=[], label=[], text_color=[]))
         cm = _fig("Confusion matrix (test digits): rows true, columns predicted", height=380,
-                  x_range=FactorRange(*digits), y_range=FactorRange(*reversed(digits)),
+                  x_range=FactorRange(*DIGIT_LABELS), y_range=FactorRange(*reversed(DIGIT_LABELS)),
                   x_axis_label="predicted", y_axis_label="true")
         self.mapper = LinearColorMapper(palette=Blues256[::-1], low=0, high=50)
         cm.rect("pred", "true", 1, 1, source=self.cm_src, fill_color={"field": "count", "transform": self.mapper},
@@ -718,8 +717,8 @@ class InspectView(pn.viewable.Viewer):
         cm.text("pred", "true", "label", source=self.cm_src, text_align="center", text_baseline="middle",
                 text_font_size="11px", text_color="text_color")
         cm.grid.visible = False
-        self.pc_src = ColumnDataSource(dict(digit=digits, acc=[0.0] * 10, label=[""] * 10))
-        pc = _fig("Accuracy per class (test digits)", height=380, x_range=FactorRange(*digits), y_range=(0, 1.08))
+        self.pc_src = ColumnDataSource(dict(digit=list(DIGIT_LABELS), acc=[0.0] * 10, label=[""] * 10))
+        pc = _fig("Accuracy per class (test digits)", height=380, x_range=FactorRange(*DIGIT_LABELS), y_range=(0, 1.08))
         pc.vbar("digit", top="acc", width=0.7, source=self.pc_src, color=BLUE)
         pc.text("digit", "acc", "label", source=self.pc_src, text_align="center", text_baseline="bottom",
                 text_font_size="10px")
@@ -764,7 +763,7 @@ class InspectView(pn.viewable.Viewer):
                                 label=[str(c) if c else "" for c in counts],
                                 text_color=["white" if c > self.mapper.high * 0.6 else "#333" for c in counts])
         per_class = cm.diagonal() / np.maximum(cm.sum(1), 1)
-        self.pc_src.data = dict(digit=[str(i) for i in range(10)], acc=per_class.tolist(),
+        self.pc_src.data = dict(digit=list(DIGIT_LABELS), acc=per_class.tolist(),
                                 label=[f"{a:.2f}" for a in per_class])
         acc = float(np.mean(pred == y_test))
         when = f" after epoch {t.history[-1]['epoch']}" if t.running and t.history else ""
@@ -803,7 +802,7 @@ class InspectView(pn.viewable.Viewer):
         k, h, w = tiles.shape
         cols = 16 if k > 8 else k
         rows = -(-k // cols)
-        grid = np.ones((rows * (h + 1) + 1, cols * (w + 1) + 1)) * 0.0
+        grid = np.zeros((rows * (h + 1) + 1, cols * (w + 1) + 1))
         for i, tile in enumerate(tiles):
             r, c = divmod(i, cols)
             grid[1 + r * (h + 1):1 + r * (h + 1) + h, 1 + c * (w + 1):1 + c * (w + 1) + w] = tile
@@ -861,8 +860,8 @@ class DrawView(pn.viewable.Viewer):
         self.pad = DrawingPad(width=284, height=326, sizing_mode="fixed")
         self.pad.param.watch(self._drawn, "image")
         self.pad.param.watch(lambda event: self.classifier.classify_image(None), "clears")
-        self.bars = ColumnDataSource(dict(digit=[str(i) for i in range(10)], p=[0.0] * 10, color=[GREY] * 10))
-        f = _fig("Probabilities", height=240, x_range=FactorRange(*[str(i) for i in range(10)]), y_range=(0, 1))
+        self.bars = ColumnDataSource(dict(digit=list(DIGIT_LABELS), p=[0.0] * 10, color=[GREY] * 10))
+        f = _fig("Probabilities", height=240, x_range=FactorRange(*DIGIT_LABELS), y_range=(0, 1))
         f.vbar("digit", top="p", width=0.7, color="color", source=self.bars)
         self.figure = f
         self.classifier.param.watch(self._update_bars, "probabilities")
@@ -882,10 +881,10 @@ class DrawView(pn.viewable.Viewer):
     def _update_bars(self, event):
         p = event.new
         if p is None:
-            self.bars.data = dict(digit=[str(i) for i in range(10)], p=[0.0] * 10, color=[GREY] * 10)
+            self.bars.data = dict(digit=list(DIGIT_LABELS), p=[0.0] * 10, color=[GREY] * 10)
             return
         top = int(np.argmax(p))
-        self.bars.data = dict(digit=[str(i) for i in range(10)], p=[float(v) for v in p],
+        self.bars.data = dict(digit=list(DIGIT_LABELS), p=[float(v) for v in p],
                               color=[ORANGE if i == top else BLUE for i in range(10)])
 
     @staticmethod

@@ -28,12 +28,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def serve_site(site_dir):
-    """A thread serving ``site_dir`` with build.py's server; returns (url, server)."""
+def serve_site(site_dir, handler_class=None):
+    """A thread serving ``site_dir`` with build.py's server (or ``handler_class``, a subclass of
+    its handler); returns (url, server)."""
     sys.path.insert(0, str(ROOT))
     import build
 
-    server = build.make_server(0, site_dir)
+    server = build.make_server(0, site_dir, handler_class)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/", server
 
@@ -148,26 +149,27 @@ def slider(page, maximum, keys):
 
 
 def stroke(page, points, touch=False):
-    """Draw a stroke through ``points`` (fractions of the pad) with the mouse or with touch events."""
+    """Draw a stroke through ``points`` (fractions of the pad) with the mouse or with touch events,
+    ten moves per segment."""
     box = page.locator("canvas.webnet-pad").bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    path = xy[:1] + [(a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10)
+                     for a, b in zip(xy, xy[1:]) for k in range(1, 11)]
     if not touch:
-        page.mouse.move(*xy[0])
+        page.mouse.move(*path[0])
         page.mouse.down()
-        for a, b in zip(xy, xy[1:]):
-            for k in range(1, 11):
-                page.mouse.move(a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10)
+        for x, y in path[1:]:
+            page.mouse.move(x, y)
         page.mouse.up()
         return
     cdp = page.context.new_cdp_session(page)
 
     def touch_event(kind, x=None, y=None):
-        points = [] if x is None else [{"x": x, "y": y, "id": 1, "radiusX": 2, "radiusY": 2, "force": 1}]
-        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-    touch_event("touchStart", *xy[0])
-    for a, b in zip(xy, xy[1:]):
-        for k in range(1, 11):
-            touch_event("touchMove", a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10)
+        touches = [] if x is None else [{"x": x, "y": y, "id": 1, "radiusX": 2, "radiusY": 2, "force": 1}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touches})
+    touch_event("touchStart", *path[0])
+    for x, y in path[1:]:
+        touch_event("touchMove", x, y)
     touch_event("touchEnd")
     cdp.detach()
 

@@ -120,6 +120,8 @@ def save(net, file):
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 NPY_MAGIC = b"\x93NUMPY"
+PICKLE_MAGIC = tuple(b"\x80" + bytes([protocol]) for protocol in (2, 3, 4, 5))
+PICKLED = "{} contains pickled data, which webnet never loads"
 
 
 def read(file):
@@ -142,10 +144,11 @@ def read(file):
         raise ModelFileError(f"{name}: cannot be read ({e.strerror or e})") from None
     if blob.startswith(NPY_MAGIC):
         raise ModelFileError(f"{name} is a single .npy array, not a webnet model (.npz)")
+    if blob.startswith(PICKLE_MAGIC):
+        raise ModelFileError(PICKLED.format(name))
     if not blob.startswith(ZIP_MAGIC):
-        if blob[:1] == b"\x80" and blob[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-            raise ModelFileError(f"{name} contains pickled data, which webnet never loads")
-        raise ModelFileError(f"{name} is not a webnet model: not an .npz archive" + (" (it is empty)" if not blob else ""))
+        empty = " (it is empty)" if not blob else ""
+        raise ModelFileError(f"{name} is not a webnet model: not an .npz archive{empty}")
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
             if META_KEY not in z.files:
@@ -155,7 +158,7 @@ def read(file):
         raise
     except ValueError as e:
         if "pickle" in str(e):
-            raise ModelFileError(f"{name} contains pickled data, which webnet never loads") from None
+            raise ModelFileError(PICKLED.format(name)) from None
         raise ModelFileError(f"{name} is not a valid model file ({e})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error) as e:
         raise ModelFileError(f"{name} is truncated or corrupted ({type(e).__name__}: {e})") from None
