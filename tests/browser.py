@@ -31,10 +31,10 @@ def free_port():
 def serve_site(site_dir, handler_class=None):
     """A thread serving ``site_dir`` with build.py's server (or ``handler_class``, a subclass of
     its handler); returns (url, server)."""
-    sys.path.insert(0, str(ROOT))
-    import build
+    sys.path.insert(0, str(ROOT / "site"))
+    from builder.serve import make_server
 
-    server = build.make_server(0, site_dir, handler_class)
+    server = make_server(0, site_dir, handler_class)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}/", server
 
@@ -76,7 +76,7 @@ class Session:
         """Until the app has rendered and removed its loading spinner (both runtimes); returns the
         seconds from the start of the navigation, by the page's own clock (checked every 10 ms)."""
         ms = self.page.wait_for_function(
-            "() => document.querySelector('[data-root-id]') !== null "
+            "() => document.querySelector('[data-root-id], #webnet-roots > div') !== null "
             "&& !document.body.classList.contains('pn-loading') "
             "&& window.Bokeh !== undefined && Bokeh.index && Object.keys(Bokeh.index).length > 0 "
             "&& performance.now()",
@@ -101,6 +101,7 @@ def open_session(browser, url, has_touch=False):
 
 # -- acting on the lab ------------------------------------------------------------------------------
 TEXT = "e => (e.shadowRoot ? e.shadowRoot.textContent : '') + e.textContent"
+WAIT_MS = 60_000
 
 
 def text(page, css):
@@ -108,31 +109,13 @@ def text(page, css):
     return page.locator(css).first.evaluate(TEXT)
 
 
-def wait_text(page, css, predicate, timeout=60, what="", poll=0.1):
-    """Poll until ``predicate(text)`` holds; returns the text (fails with the last text seen)."""
-    deadline = time.time() + timeout
-    while True:
-        t = text(page, css)
-        if predicate(t):
-            return t
-        if time.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or css}; last text: {t[-300:]!r}")
-        time.sleep(poll)
+def wait_text(page, css, pattern, timeout=WAIT_MS):
+    """Until the first element matching ``css`` contains ``pattern`` (a string or a compiled regular
+    expression; Playwright retries); returns its text."""
+    from playwright.sync_api import expect
 
-
-def wait_stable(page, css, predicate, quiet=1.0, timeout=60, what=""):
-    """Like ``wait_text``, then until the text has not changed for ``quiet`` seconds (a stroke sends
-    throttled updates while it is drawn; the last one is what counts)."""
-    t = wait_text(page, css, predicate, timeout, what)
-    since, deadline = time.time(), time.time() + timeout
-    while time.time() - since < quiet:
-        time.sleep(0.1)
-        now = text(page, css)
-        if now != t:
-            t, since = now, time.time()
-        if time.time() > deadline:
-            raise AssertionError(f"{what or css} never settled; last text: {t[-300:]!r}")
-    return t
+    expect(page.locator(css).first).to_contain_text(pattern, timeout=timeout)
+    return text(page, css)
 
 
 def open_tab(page, name):
@@ -172,6 +155,23 @@ def stroke(page, points, touch=False):
         touch_event("touchMove", x, y)
     touch_event("touchEnd")
     cdp.detach()
+
+
+def answered(page):
+    """The number of the last stroke whose answer the Draw tab shows."""
+    return int(page.locator(".prediction [data-answer]").first.get_attribute("data-answer"))
+
+
+def draw(page, strokes, touch=False, timeout=WAIT_MS):
+    """Draw ``strokes`` (each a list of points) and wait until the page shows the answer to the
+    last one; returns the prediction's text."""
+    from playwright.sync_api import expect
+
+    first = answered(page)
+    for points in strokes:
+        stroke(page, points, touch)
+    expect(page.locator(f".prediction [data-answer='{first + len(strokes)}']")).to_have_count(1, timeout=timeout)
+    return text(page, ".prediction")
 
 
 def status_numbers(page):

@@ -1,4 +1,9 @@
-"""build.py's rewrites of third-party files: each applies exactly, or stops the build by name."""
+"""The build package (site/builder): third-party edits apply exactly once or stop the build, the
+page's files are filled in, the private APIs it relies on still exist, and .venv runs the same
+patched bokeh as the page."""
+import importlib
+import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -6,9 +11,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "site"))
 
-import build  # noqa: E402
+from builder import check, page, pins, wheels  # noqa: E402
+from builder.common import BuildError, replace_once  # noqa: E402
+from builder.private_apis import PRIVATE_APIS  # noqa: E402
 
 
 def make_wheel(path, files):
@@ -18,105 +25,133 @@ def make_wheel(path, files):
     return path
 
 
-def test_slim_drops_files_and_applies_patches(tmp_path):
-    wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl",
-                       {"pkg/a.py": "x = 1\nif slow:\n    work()\n", "pkg/static/big.js": "...", "pkg/b.py": "y = 2\n"})
-    build._slim(wheel, build.re.compile(r"^pkg/static/"), [("pkg/a.py", "if slow:\n", "if False:\n")])
-    with zipfile.ZipFile(wheel) as z:
-        assert sorted(z.namelist()) == ["pkg/a.py", "pkg/b.py"]
+@pytest.mark.parametrize("old", ["b", re.compile("b")], ids=["text", "regex"])
+def test_replace_once_counts_its_matches(old):
+    assert replace_once("abc", old, "X", "f") == "aXc"
+    for text, found in (("ac", 0), ("abcb", 2)):
+        with pytest.raises(BuildError, match=f"f: expected 'b' exactly once, found it {found} times"):
+            replace_once(text, old, "X", "f")
+
+
+def test_rewrite_wheel_drops_files_applies_patches_and_rewrites_record(tmp_path):
+    src = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", {
+        "pkg/a.py": "x = 1\nif slow:\n    work()\n", "pkg/static/big.js": "...", "pkg/b.py": "y = 2\n",
+        "pkg-1.0.dist-info/RECORD": "pkg/a.py,sha256=old,20\n"})
+    out = wheels.rewrite_wheel(src, tmp_path / "out.whl", re.compile(r"^pkg/static/"),
+                               [("pkg/a.py", "if slow:\n", "if False:\n")])
+    with zipfile.ZipFile(out) as z:
+        assert sorted(z.namelist()) == ["pkg-1.0.dist-info/RECORD", "pkg/a.py", "pkg/b.py"]
         assert z.read("pkg/a.py").decode() == "x = 1\nif False:\n    work()\n"
+        record = z.read("pkg-1.0.dist-info/RECORD").decode()
+    assert "sha256=old" not in record and "pkg/static" not in record
+    import base64
+    import hashlib
+    digest = base64.urlsafe_b64encode(hashlib.sha256(b"x = 1\nif False:\n    work()\n").digest()).rstrip(b"=")
+    assert f"pkg/a.py,sha256={digest.decode()},27" in record
 
 
 @pytest.mark.parametrize("patch, message", [
-    (("pkg/a.py", "not there\n", "x"), "changed"),
-    (("pkg/missing.py", "x", "y"), "no ['pkg/missing.py']"),
+    (("pkg/a.py", "not there\n", "x"), "expected 'not there\\n' exactly once, found it 0 times"),
+    (("pkg/a.py", "x", "y"), "found it 2 times"),
+    (("pkg/missing.py", "x", "y"), "no ['pkg/missing.py'] to patch"),
 ])
-def test_slim_refuses_a_patch_that_does_not_apply(tmp_path, patch, message):
-    wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", {"pkg/a.py": "x = 1\n"})
-    before = wheel.read_bytes()
-    with pytest.raises(build.BuildError, match=build.re.escape(message)):
-        build._slim(wheel, build.re.compile("^$"), [patch])
-    assert wheel.read_bytes() == before and not wheel.with_suffix(".tmp").exists()
+def test_rewrite_wheel_refuses_a_patch_that_does_not_apply(tmp_path, patch, message):
+    src = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", {"pkg/a.py": "x = 1\nx = 2\n"})
+    dst = tmp_path / "out.whl"
+    with pytest.raises(BuildError, match=re.escape(message)):
+        wheels.rewrite_wheel(src, dst, None, [patch])
+    assert not dst.exists() and not list(tmp_path.glob("*.tmp"))
 
 
-def test_slim_again_on_a_compiled_wheel_is_a_no_op(tmp_path):
-    """The optimize step may run twice: a wheel it already patched and compiled is left as it is."""
-    wheel = make_wheel(tmp_path / "pkg-1.0-py3-none-any.whl", {"pkg/a.pyc": "compiled", "pkg/b.txt": "x"})
-    build._slim(wheel, build.re.compile("(?!)"),
-                [("pkg/a.py", "if slow:\n", "if False:\n")])
-    with zipfile.ZipFile(wheel) as z:
-        assert sorted(z.namelist()) == ["pkg/a.pyc", "pkg/b.txt"] and z.read("pkg/a.pyc") == b"compiled"
-
-
-def test_bokeh_patches_fit_the_pinned_bokeh():
-    """The pinned bokeh (the same in .venv and in the page) holds each patched text exactly once."""
+def test_venv_runs_the_pages_patched_bokeh():
+    """panel serve and these tests import the bokeh the page runs: every patch is applied here too."""
     import bokeh
 
     site_packages = Path(bokeh.__file__).parent.parent
-    for path, old, new in build.BOKEH_PATCHES:
-        assert (site_packages / path).read_text(encoding="utf-8").count(old) == 1, path
-        assert "webnet" in new
+    for path, old, new in wheels.BOKEH_PATCHES:
+        text = (site_packages / path).read_text(encoding="utf-8")
+        assert new in text and old not in text, path
 
 
-CONVERTED = """<html><head>
-<script type="text/javascript" src="./bokeh/bokeh-3.7.3.min.js"></script>
-<script type="text/javascript" src="./panel/dist/panel.min.js"></script>
-<script type="text/javascript">
-  Bokeh.set_log_level("info");
-</script></head><body class="pn-loading pn-arc"><script type="text/javascript">
-const pyodideWorker = new Worker("./app.js");
-pyodideWorker.onmessage = async (event) => {
-  if (msg.type === 'idle') {
-  } else if (msg.type === 'status') {
-  } else if (msg.type === 'render') {
-  }
-};
-</script></body></html>"""
+def test_bokeh_patches_keep_overridden_defaults():
+    """The second patch caches each class's merged overridden defaults: the result must equal the
+    merge along the MRO that bokeh computes unpatched."""
+    from bokeh.models import Button, Plot
+
+    for cls in (Plot, Button):
+        merged = {}
+        for c in reversed(cls.__mro__):
+            merged.update(getattr(c, "__overridden_defaults__", {}))
+        assert cls._overridden_defaults() == merged
 
 
-def test_page_starts_the_worker_first_and_loads_bokehjs_later():
-    html = build.start_worker_first(CONVERTED)
-    assert html.index('new Worker("./app.js")') < html.index("webnetLoadScripts")
-    assert '<script type="text/javascript" src=' not in html  # no blocking script tag left
-    assert '["./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"]' in html
-    assert "if (msg.msg === 'Executing code') window.webnetLoadScripts()" in html
-    assert html.index("await window.webnetScripts") > html.index("msg.type === 'render'")
-    assert html.index(build.SPINNER) < html.index("</head>")  # the cheaper loading spinner
-    # the check step still sees every script the page loads
-    assert {m.group(3) for m in build.LOCAL_REF.finditer(html) if m.group(3)} == {
-        "./app.js", "./bokeh/bokeh-3.7.3.min.js", "./panel/dist/panel.min.js"}
+def test_page_is_filled_in():
+    files = page.fill_page("9.9.9")
+    html, worker = files["index.html"], files["worker.js"]
+    assert "data-webnet-inline" not in html and html.index('new Worker("./worker.js")') < html.index("</head>")
+    scripts = json.loads(re.search(r"const SCRIPTS = (\[.*?\]);", html).group(1))
+    assert scripts[-1] == "./panel/dist/panel.min.js" and "./bokeh/bokeh-9.9.9.min.js" in scripts
+    assert "@keyframes webnet-spin" in html  # the cheaper loading spinner
+    packages = json.loads(re.search(r"const PACKAGES = (\[.*?\]);", worker).group(1))
+    assert packages == list(pins.APP_PACKAGES) and "webnet-lab" in packages
+    app = json.loads(re.search(r'const APP_SOURCE = (".*?");\n', worker, re.S).group(1))
+    assert app == (ROOT / "site" / "app.py").read_text()
+    # the check step sees every script the page loads
+    assert {"./worker.js", *scripts} <= set(check.local_refs(html))
+    assert {"./pyodide/pyodide.js", "./wheels.js"} <= set(check.local_refs(worker))
 
 
-@pytest.mark.parametrize("old, new", [("panel.min.js", "panel.js"),  # Panel's JS under another name
-                                      (' class="pn-loading pn-arc"', "")])  # another loading spinner
-def test_page_rewrite_stops_on_an_unexpected_page(old, new):
-    with pytest.raises(build.BuildError, match="converted page changed"):
-        build.start_worker_first(CONVERTED.replace(old, new))
+def test_page_placeholders_are_there_once():
+    """Each file the build fills in has its placeholder exactly once (else the build stops)."""
+    page_dir = ROOT / "site" / "page"
+    assert (page_dir / "start.js").read_text().count("/* webnet:scripts */ []") == 1
+    assert (page_dir / "worker.js").read_text().count("/* webnet:packages */ []") == 1
+    assert (page_dir / "worker.js").read_text().count('/* webnet:app */ ""') == 1
 
 
-def test_rewrites_fit_what_the_pinned_panel_convert_makes(tmp_path):
-    """The page and worker rewrites, applied to what `panel convert` makes of a tiny app."""
-    from panel.io.convert import convert_app
+def defined_in(module, name):
+    """True if ``module``'s source defines the function ``name`` (without importing it: some
+    modules import Pyodide's ``js``)."""
+    import ast
 
-    app = tmp_path / "app.py"
-    app.write_text("import panel as pn\n\npn.pane.HTML('<p>hi</p>').servable()\n")
-    (tmp_path / "out").mkdir()
-    assert convert_app(str(app), tmp_path / "out", runtime="pyodide-worker", requirements=["panel"], verbose=False,
-                       prerender=False)
-    html = (tmp_path / "out" / "app.html").read_text(encoding="utf-8")
-    html = build.PANEL_CDN.sub("./panel/dist/", html).replace(build.BOKEH_CDN, "./bokeh/")
-    page = build.start_worker_first(html)
-    assert page.count('new Worker("./app.js")') == 1 and "webnetLoadScripts()" in page
-    assert "@keyframes webnet-spin" in page
-    worker = build.rewrite_worker((tmp_path / "out" / "app.js").read_text(encoding="utf-8"))
-    assert 'importScripts("./pyodide/pyodide.js")' in worker and "micropip" not in worker
-    # the packages come from site/wheels.js, started before Pyodide, and are installed once it is up
-    assert 'worker.postMessage(["webnet", "panel"' in worker and "await self.pyodide.loadPackage(" not in worker
-    assert 'return pyodide.loadPackage(["webnet", "panel"' in worker  # where workers cannot start workers
-    assert worker.index('new Worker("./wheels.js")') < worker.index("loadPyodide(") < worker.index(
-        "await webnetInstall(self.pyodide)")
-    assert worker.index("state._schedule_on_load") < worker.index("_link_docs_worker(state.curdoc")
-    assert "_template_variables['dist_url'] = './panel/dist/'" in worker
-    # the garbage collector is off from Pyodide's start until the document has gone to the page
-    assert worker.index("loadPyodide(") < worker.index("gc.disable()") < worker.index("await webnetInstall(")
-    assert worker.index("type: 'render'") < worker.index("gc.freeze(); gc.enable()") < worker.index("catch(e)")
+    source = Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8")
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name
+               for n in ast.walk(ast.parse(source)))
+
+
+def schedule_on_load():
+    from panel.io.state import state
+    return callable(state._schedule_on_load)
+
+
+def template_variables():
+    from bokeh.document import Document
+    return isinstance(Document()._template_variables, dict)
+
+
+def code_to_timestamp_pyc():
+    import importlib._bootstrap_external as ext
+    return callable(ext._code_to_timestamp_pyc)
+
+
+CHECKS = {  # the Python ones; Pyodide's are exercised by the page itself (tests/test_site.py)
+    "panel.io.pyodide._link_docs_worker": lambda: defined_in("panel.io.pyodide", "_link_docs_worker"),
+    "panel.io.pyodide._convert_json_patch": lambda: defined_in("panel.io.pyodide", "_convert_json_patch"),
+    "panel.io.state.state._schedule_on_load": schedule_on_load,
+    "bokeh Document._template_variables['dist_url']": template_variables,
+    "importlib._bootstrap_external._code_to_timestamp_pyc": code_to_timestamp_pyc,
+}
+
+
+@pytest.mark.parametrize("version, name, where, why", PRIVATE_APIS, ids=[a[1] for a in PRIVATE_APIS])
+def test_private_apis_exist_in_the_pinned_versions(version, name, where, why):
+    import panel
+
+    text = (ROOT / where).read_text()
+    assert re.sub(r"\[.*", "", name).rsplit(".", 1)[-1] in text, f"{where} no longer uses {name}: update the list"
+    if version.startswith("Panel"):
+        assert panel.__version__ == version.split()[1]
+    if version.startswith("Pyodide"):
+        assert pins.PYODIDE_VERSION == version.split()[1]
+    else:
+        assert CHECKS[name](), name

@@ -13,7 +13,7 @@ from conftest import SITE
 def test_interactive_and_a_python_round_trip(app):
     assert status_numbers(app.page) == (0, 0)
     app.page.get_by_role("button", name="Step (one batch)").click()
-    wait_text(app.page, ".train-status", lambda t: "batch 1/" in t, what="the Step button's answer")
+    wait_text(app.page, ".train-status", "batch 1/")
     assert "Paused" in text(app.page, ".train-status")
 
 
@@ -52,12 +52,19 @@ def test_site_lock_covers_every_hosted_wheel():
             assert not re.search(r"cdn\.(jsdelivr|holoviz|bokeh)", path.read_text(errors="replace")), path
 
 
-def test_the_page_runs_the_app_compiled():
-    """The worker unmarshals the app's code, compiled at build time by Pyodide's own Python, instead
-    of compiling its source in the page."""
-    worker = (SITE / "app.js").read_text()
-    assert "_webnet_marshal.loads(" in worker and "class App(" not in worker
-    assert worker.index("gc.disable()") < worker.index("_webnet_marshal.loads(")
+def test_the_page_runs_the_lab_from_its_wheel():
+    """The worker asks for the lab's wheel and holds site/app.py's source, not the lab's code."""
+    worker = (SITE / "worker.js").read_text()
+    assert '"webnet-lab"' in worker and "class App(" not in worker
+    lock = json.loads((SITE / "pyodide" / "pyodide-lock.json").read_text())
+    assert {"webnet", "panel"} <= set(lock["packages"]["webnet-lab"]["depends"])
+    wheel = SITE / "pyodide" / lock["packages"]["webnet-lab"]["file_name"]
+    import zipfile
+    names = zipfile.ZipFile(wheel).namelist()
+    # compiled like the others, with its component's JavaScript and CSS and the catalogues as files
+    assert "webnet_lab/app.pyc" in names and "webnet_lab/app.py" not in names
+    assert {"webnet_lab/components/drawing_pad.js", "webnet_lab/components/drawing_pad.css",
+            "webnet_lab/i18n/en.json"} <= set(names)
 
 
 def copy_of_the_site(tmp_path):
@@ -70,9 +77,9 @@ def test_without_workers_in_workers_the_page_loads_its_packages_with_pyodide(bro
     """Where a worker cannot start another (the page's package loader needs to), the worker falls
     back to pyodide.loadPackage, and the lab still starts."""
     site = copy_of_the_site(tmp_path)
-    app_js = site / "app.js"
-    app_js.write_text("self.Worker = undefined;  // as in a browser without nested workers\n" + app_js.read_text())
-    for compressed in site.glob("app.js.*"):
+    worker = site / "worker.js"
+    worker.write_text("self.Worker = undefined;  // as in a browser without nested workers\n" + worker.read_text())
+    for compressed in site.glob("worker.js.*"):
         compressed.unlink()
     url, server = serve_site(site)
     session = open_session(browser, url)
@@ -88,7 +95,7 @@ def test_without_workers_in_workers_the_page_loads_its_packages_with_pyodide(bro
 
 
 def test_a_wheel_that_does_not_match_the_lock_is_refused(browser, tmp_path):
-    """The page's package loader (site/wheels.js) has the browser check every wheel against its
+    """The page's package loader (site/page/wheels.js) has the browser check every wheel against its
     sha256 in pyodide-lock.json: a changed wheel stops the start with a message naming it."""
     site = copy_of_the_site(tmp_path)
     (wheel,) = (site / "pyodide").glob("bokeh-*.whl")
@@ -102,7 +109,7 @@ def test_a_wheel_that_does_not_match_the_lock_is_refused(browser, tmp_path):
         expect(message).to_contain_text("Could not load the lab's packages", timeout=60_000)
         expect(message).to_contain_text(f"{wheel.name} could not be loaded or does not match its sha256")
         assert session.page.evaluate("document.body.classList.contains('pn-loading')")  # the app did not start
-        # the loading spinner is build.py's turning ring, not Panel's animated SVG mask
+        # the loading spinner is the page's turning ring (site/page/page.css), not Panel's animated SVG mask
         spinner = session.page.evaluate("(s => [s.animationName, s.maskImage || s.webkitMaskImage])"
                                         "(getComputedStyle(document.body, '::before'))")
         assert spinner == ["webnet-spin", "none"]

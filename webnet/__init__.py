@@ -14,6 +14,22 @@ __version__ = "0.1.0"
 
 load = NeuralNetwork.load
 
+
+def save(net, file, card=None):
+    net.save(file)
+
+
+def check_digit_classifier(net):
+    from .serialize import ModelFileError
+    if net.layers[0].param_names and getattr(net.layers[0], "in_features", 784) != 784:
+        raise ModelFileError("this model does not take 28x28 digits (784 inputs)")
+    if not isinstance(net.layers[-1], Softmax):
+        raise ModelFileError("this model does not end in a Softmax over the ten digits")
+    import numpy as np
+    probs = net.predict_proba(np.zeros((2, 784), net.dtype))
+    if probs.shape != (2, 10):
+        raise ModelFileError(f"this model has {probs.shape[1]} outputs, not 10")
+
 __all__ = [
     "Conv2D", "CrossEntropy", "Epoch", "Flatten", "Layer", "LinearLayer", "ModelFileError",
     "NeuralNetwork", "ReLU", "Reshape", "Sigmoid", "SimpleConv", "Softmax", "Tanh", "TrainingDiverged",

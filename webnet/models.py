@@ -60,3 +60,14 @@ PRETRAINED_ARCH = "784-128-10"
 def pretrained():
     """The shipped pretrained 784-128-10 model (see the README for how it was made)."""
     return NeuralNetwork.load(resources.files("webnet").joinpath("assets", PRETRAINED).read_bytes())
+
+
+def architecture_name(net):
+    """The inverse of ``parse_architecture`` where there is one: "784-128-10" for an MLP that
+    ``build_model`` could have made, "cnn" for a network with a convolution, else the layer list."""
+    linear = [layer for layer in net.layers if isinstance(layer, LinearLayer)]
+    if any(isinstance(layer, Conv2D) for layer in net.layers):
+        return CNN
+    if linear and len(linear) == sum(1 for layer in net.layers if layer.param_names):
+        return "-".join(str(s) for s in [linear[0].in_features] + [layer.out_features for layer in linear])
+    return ", ".join(type(layer).__name__ for layer in net.layers)

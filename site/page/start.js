@@ -1,0 +1,111 @@
+// The page's main thread (inlined into index.html by the build, at the top of <head>).
+//
+// Python runs in a web worker (worker.js). This script starts it before anything else, shows what
+// it is doing under the loading spinner, loads BokehJS and Panel's JS when Python starts the app
+// (loaded at once, they would take CPU from the worker while it starts Pyodide: the machine this
+// is measured on has 2 cores), renders the document the worker sends, and from then on carries
+// the changes both ways. The message protocol is the one of Panel 1.7.5's pyodide-worker page
+// (panel/io/convert.py), which this replaces.
+"use strict";
+
+(() => {
+  // filled in by the build: BokehJS's and Panel's scripts, in the order they must run
+  const SCRIPTS = /* webnet:scripts */ [];
+  const worker = new Worker("./worker.js");
+  let jsdoc = null, busy = false, queue = [], patching = 0, status = "";
+
+  let scriptsLoaded = null;
+  function loadScripts() {
+    if (scriptsLoaded) return scriptsLoaded;
+    scriptsLoaded = new Promise((resolve, reject) => {
+      SCRIPTS.forEach((src, i) => {
+        const script = document.createElement("script");
+        script.src = src;
+        script.async = false;  // in order
+        script.onerror = () => reject(new Error(`${src} could not be loaded`));
+        if (i === SCRIPTS.length - 1) script.onload = () => resolve();
+        document.head.appendChild(script);
+      });
+    });
+    return scriptsLoaded;
+  }
+
+  function showStatus(text) {
+    status = text;
+    const body = document.body;
+    if (!body || !body.classList.contains("pn-loading")) return;
+    let el = document.querySelector(".pn-loading-msg");
+    if (!el) {
+      el = document.createElement("div");
+      el.className = "pn-loading-msg";
+      el.setAttribute("role", "status");
+      body.appendChild(el);
+    }
+    el.textContent = text;
+  }
+  document.addEventListener("DOMContentLoaded", () => status && showStatus(status));
+
+  function sendChange(event) {
+    if ((event.setter_id != null && event.setter_id === "py") || patching > 0) return;
+    if (busy && event.model && event.attr) {  // one pending change per model attribute: the latest
+      queue = queue.filter((old) => !(old.model === event.model && old.attr === event.attr));
+      queue.push(event);
+      return;
+    }
+    busy = true;
+    worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch([event]) });
+  }
+
+  async function render(msg) {
+    await loadScripts();
+    const docsJson = JSON.parse(msg.docs_json), renderItems = JSON.parse(msg.render_items);
+    const rootIds = JSON.parse(msg.root_ids);
+    const container = document.getElementById("webnet-roots");
+    const roots = {};
+    rootIds.forEach((id, i) => {
+      const el = document.createElement("div");
+      el.id = `webnet-root-${i}`;
+      el.style.display = "contents";
+      container.appendChild(el);
+      roots[id] = el.id;
+    });
+    renderItems[0].roots = roots;
+    renderItems[0].root_ids = rootIds;
+    const [views] = await Bokeh.embed.embed_items(docsJson, renderItems);
+    document.body.classList.remove("pn-loading", "pn-arc");
+    document.querySelectorAll(".pn-loading-msg").forEach((el) => el.remove());
+    jsdoc = [...views.roots.values()][0].model.document;
+    jsdoc.on_change(sendChange, false);
+    worker.postMessage({ type: "rendered" });
+    worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
+  }
+
+  worker.onmessage = async ({ data: msg }) => {
+    if (msg.type === "status") {
+      if (msg.app) loadScripts().catch(() => {});  // Python is starting the app: BokehJS is needed soon
+      showStatus(msg.msg);
+    } else if (msg.type === "render") {
+      try {
+        await render(msg);
+      } catch (e) {
+        showStatus(`The lab could not be shown: ${e.message || e}`);
+        throw e;
+      }
+    } else if (msg.type === "idle") {
+      if (queue.length) {
+        const patch = jsdoc.create_json_patch(queue);
+        queue = [];
+        worker.postMessage({ type: "patch", patch });
+      } else {
+        busy = false;
+      }
+    } else if (msg.type === "patch") {
+      try {
+        patching += 1;
+        jsdoc.apply_json_patch(msg.patch, msg.buffers);
+      } finally {
+        patching -= 1;
+      }
+    }
+  };
+})();

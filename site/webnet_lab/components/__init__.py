@@ -1,0 +1,1 @@
+"""Custom widgets, their JavaScript and CSS as real files beside them."""

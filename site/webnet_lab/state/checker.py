@@ -1,0 +1,33 @@
+"""GradientChecker: webnet's gradient check on a float64 copy of the network being trained."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import param
+
+from webnet import gradcheck
+from webnet.models import architecture_name
+
+from .data import digits
+
+BATCH = 4  # test digits the check runs on
+COORDS = 20  # coordinates checked per tensor
+
+
+class GradientChecker(param.Parameterized):
+    rows = param.List(default=[])
+    seconds = param.Number(default=None, allow_None=True)
+    checked = param.String(default="", doc="the architecture that was checked")
+
+    def __init__(self, trainer, **params):
+        super().__init__(**params)
+        self.trainer = trainer
+
+    def run(self, event=None):
+        net = self.trainer.net
+        d = digits()
+        start = time.perf_counter()
+        rows = gradcheck.check_network(net, d.X_test[:BATCH], d.y_test[:BATCH], np.random.default_rng(0),
+                                       max_coords=COORDS)
+        self.param.update(rows=rows, seconds=time.perf_counter() - start, checked=architecture_name(net))

@@ -1,0 +1,30 @@
+"""What the views share: colours, bokeh figures, message boxes."""
+from __future__ import annotations
+
+import html
+
+BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#9e9e9e"
+VERDICT_COLOURS = {"excellent": "#1a7f37", "acceptable": "#4d8f00", "suspicious": "#b35900", "wrong": "#c62828"}
+DIGIT_LABELS = tuple(str(i) for i in range(10))  # the ten classes as plot categories
+
+
+def figure(title, height=260, **kw):
+    """A bokeh figure without tools, stretched to its container's width."""
+    from bokeh.plotting import figure as bokeh_figure  # here: no plot at start-up (0.08 s in the page)
+
+    f = bokeh_figure(title=title, height=height, sizing_mode="stretch_width", tools="", toolbar_location=None, **kw)
+    f.title.text_font_size = "13px"
+    f.outline_line_color = None
+    return f
+
+
+def alert_html(text):
+    """A warning in a red box (an HTML pane, read out by screen readers), or nothing."""
+    if not text:
+        return ""
+    return ("<div role='alert' style='border:1px solid #c62828;border-left-width:6px;border-radius:4px;"
+            f"padding:8px 12px;color:#b71c1c;background:#fff5f5'>{html.escape(text)}</div>")
+
+
+def esc(text):
+    return html.escape(str(text))

@@ -1,0 +1,68 @@
+"""The Draw tab: a pad for mouse, pen or finger, what the network sees, the ten probabilities."""
+from __future__ import annotations
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, FactorRange
+
+from ..components.drawing_pad import DrawingPad
+from ..png import png_data_uri
+from ..state.classifier import DrawingClassifier
+from .common import BLUE, DIGIT_LABELS, GREY, ORANGE, esc, figure
+
+
+class DrawView(pn.viewable.Viewer):
+    classifier = param.ClassSelector(class_=DrawingClassifier)
+    answered = param.Integer(default=0, doc="the last stroke whose answer is shown (tests wait for it)")
+
+    def __init__(self, t, **params):
+        super().__init__(**params)
+        self.t = t
+        self.pad = DrawingPad(self._drawn, clear_label=t("draw.clear"), width=284, height=326, sizing_mode="fixed")
+        self.bars = ColumnDataSource(dict(digit=list(DIGIT_LABELS), p=[0.0] * 10, color=[GREY] * 10))
+        f = figure(t("draw.probabilities"), height=240, x_range=FactorRange(*DIGIT_LABELS), y_range=(0, 1))
+        f.vbar("digit", top="p", width=0.7, color="color", source=self.bars)
+        self.figure = f
+        self.classifier.param.watch(self._update_bars, "probabilities")
+
+    def _drawn(self, alpha, stroke, damaged=False):
+        if damaged:
+            self.classifier.damaged()
+        else:
+            self.classifier.classify_image(alpha)
+        if stroke is not None:
+            self.answered = stroke
+
+    def _update_bars(self, event):
+        p = event.new
+        if p is None:
+            self.bars.data = dict(digit=list(DIGIT_LABELS), p=[0.0] * 10, color=[GREY] * 10)
+            return
+        top = int(np.argmax(p))
+        self.bars.data = dict(digit=list(DIGIT_LABELS), p=[float(v) for v in p],
+                              color=[ORANGE if i == top else BLUE for i in range(10)])
+
+    def preview(self, img):
+        if img is None:
+            return "<div style='width:140px;height:140px;border:1px dashed #bbb;border-radius:6px'></div>"
+        return (f"<img src='{png_data_uri(img, 5)}' width='140' height='140' alt='{esc(self.t('draw.preview_alt'))}' "
+                "style='image-rendering:pixelated;border:1px solid #bbb;border-radius:6px'/>")
+
+    def prediction(self, message, answered):
+        return f"<p data-answer='{answered}'>{self.t(message)}</p>"
+
+    def __panel__(self):
+        c, t = self.classifier, self.t
+        rand = pn.widgets.Button(name=t("draw.random"), width=170, sizing_mode="fixed")
+        rand.on_click(c.random_test_digit)
+        source = pn.pane.HTML(pn.bind(lambda *_: f"<p>{t('draw.classified_by', model=t(c.trainer.describe_current()))}</p>",
+                                      c.trainer.param.source, c.trainer.param.epoch), css_classes=["model-source"])
+        prediction = pn.pane.HTML(pn.bind(self.prediction, c.param.message, self.param.answered),
+                                  css_classes=["prediction"])
+        preview = pn.Column(pn.pane.HTML(f"<b>{t('draw.sees')}</b>"),
+                            pn.pane.HTML(pn.bind(self.preview, c.param.preview), css_classes=["preview"]),
+                            width=170, sizing_mode="fixed")
+        left = pn.Column(self.pad, rand, width=320, sizing_mode="fixed")
+        right = pn.Column(prediction, source, pn.Row(preview, pn.pane.Bokeh(self.figure)))
+        return pn.FlexBox(left, right, flex_wrap="wrap", gap="24px")

@@ -1,0 +1,130 @@
+"""The Inspect tab: confusion matrix, accuracy per class, the most confidently wrong test digits,
+and what the first layer looks for."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import panel as pn
+import param
+from bokeh.models import ColumnDataSource, FactorRange, LinearColorMapper
+from bokeh.palettes import Blues256
+
+import webnet
+
+from ..png import png_data_uri, tile_grid
+from ..state.data import digits
+from ..state.evaluation import Evaluation
+from ..state.trainer import Trainer
+from .common import BLUE, DIGIT_LABELS, esc, figure
+
+WEIGHTS_EVERY = 1.0  # seconds between redraws of the first layer's weights while training
+SHOWN_UNITS = 64  # first-layer units whose weights are drawn
+
+
+class InspectView(pn.viewable.Viewer):
+    trainer = param.ClassSelector(class_=Trainer)
+
+    def __init__(self, t, **params):
+        super().__init__(**params)
+        self.t = t
+        self.cm_src = ColumnDataSource(dict(true=[], pred=[], count=[], label=[], text_color=[]))
+        cm = figure(t("inspect.confusion_title"), height=380, x_range=FactorRange(*DIGIT_LABELS),
+                    y_range=FactorRange(*reversed(DIGIT_LABELS)), x_axis_label=t("inspect.predicted"),
+                    y_axis_label=t("inspect.true"))
+        self.mapper = LinearColorMapper(palette=Blues256[::-1], low=0, high=50)
+        cm.rect("pred", "true", 1, 1, source=self.cm_src, fill_color={"field": "count", "transform": self.mapper},
+                line_color="white")
+        cm.text("pred", "true", "label", source=self.cm_src, text_align="center", text_baseline="middle",
+                text_font_size="11px", text_color="text_color")
+        cm.grid.visible = False
+        self.pc_src = ColumnDataSource(dict(digit=list(DIGIT_LABELS), acc=[0.0] * 10, label=[""] * 10))
+        pc = figure(t("inspect.per_class_title"), height=380, x_range=FactorRange(*DIGIT_LABELS), y_range=(0, 1.08))
+        pc.vbar("digit", top="acc", width=0.7, source=self.pc_src, color=BLUE)
+        pc.text("digit", "acc", "label", source=self.pc_src, text_align="center", text_baseline="bottom",
+                text_font_size="10px")
+        self.gallery = pn.pane.HTML("", css_classes=["gallery"])
+        self.weights = pn.pane.HTML("", css_classes=["weights"])
+        self.summary = pn.pane.HTML("", css_classes=["inspect-summary"])
+        self.plots = pn.Row(pn.pane.Bokeh(cm), pn.pane.Bokeh(pc))
+        self._shown = None
+        self._weights_at = 0.0
+        self.visible = False  # nothing is computed before the tab is first shown
+        self.trainer.param.watch(self.refresh, ["tick", "source"])
+
+    def refresh(self, *events):
+        """Redraw from one evaluation of the current model. While training that is the evaluation
+        made at the end of the last epoch (a fresh one would hold up the controls); the first
+        layer's weights are redrawn live, at most once a second."""
+        tr, t = self.trainer, self.t
+        if not self.visible:
+            return
+        now = time.perf_counter()
+        if not tr.running or now - self._weights_at > WEIGHTS_EVERY:
+            self._weights_at = now
+            self.weights.object = self._weights_html(tr.current)
+        if tr.running:
+            evaluation = tr.evaluation if tr.history else None
+        else:
+            evaluation = (tr.version, tr.test_probabilities())
+        model = t(tr.describe_current())
+        if evaluation is None:
+            self.summary.object = f"<p>{t('inspect.summary_waiting', model=model)}</p>"
+            return
+        if self._shown is evaluation[1]:
+            return
+        self._shown = evaluation[1]
+        ev = Evaluation.of(evaluation[1])
+        counts = ev.confusion.ravel()
+        true, predicted = np.divmod(np.arange(100), 10)
+        self.mapper.high = max(20, int(ev.confusion[~np.eye(10, dtype=bool)].max()) * 2)
+        self.cm_src.data = dict(true=[str(v) for v in true], pred=[str(v) for v in predicted], count=counts.tolist(),
+                                label=[str(c) if c else "" for c in counts],
+                                text_color=["white" if c > self.mapper.high * 0.6 else "#333" for c in counts])
+        self.pc_src.data = dict(digit=list(DIGIT_LABELS), acc=ev.per_class.tolist(),
+                                label=[f"{a:.2f}" for a in ev.per_class])
+        key = "inspect.summary_running" if tr.running and tr.history else "inspect.summary"
+        epoch = tr.history[-1]["epoch"] if tr.history else 0
+        self.summary.object = "<p>" + t(key, model=model, epoch=epoch, acc=f"{ev.accuracy:.4f}",
+                                        n=f"{len(ev.pred):,}", mistakes=ev.n_mistakes) + "</p>"
+        self.gallery.object = self._gallery_html(ev)
+
+    def _gallery_html(self, ev):
+        X_test, y_test = digits()[2:]
+        t = self.t
+        cards = "".join(
+            f"<figure style='margin:4px;text-align:center;width:84px'>"
+            f"<img src='{png_data_uri(X_test[i].reshape(28, 28), 2)}' width='56' height='56' "
+            f"alt='{esc(t('inspect.mistake_alt', label=y_test[i], pred=ev.pred[i]))}' "
+            f"style='image-rendering:pixelated;border:1px solid #ddd'/>"
+            f"<figcaption style='font-size:11px;line-height:1.3'>"
+            + t("inspect.mistake_caption", label=y_test[i], pred=ev.pred[i], pct=round(100 * ev.probs[i, ev.pred[i]]))
+            + "</figcaption></figure>" for i in ev.mistakes)
+        return f"<div style='display:flex;flex-wrap:wrap'>{cards}</div>" if cards else f"<p>{t('inspect.no_mistakes')}</p>"
+
+    def _weights_html(self, net):
+        t = self.t
+        first = next((layer for layer in net.layers if layer.param_names), None)
+        if isinstance(first, webnet.LinearLayer) and first.in_features == 784:
+            tiles = first.W[:, :SHOWN_UNITS].T.reshape(-1, 28, 28)
+            caption = t("inspect.weights_linear", k=tiles.shape[0], n=first.out_features)
+        elif isinstance(first, webnet.Conv2D):
+            tiles = first.K[:, 0]
+            caption = t("inspect.weights_conv", k=tiles.shape[0], h=tiles.shape[1], w=tiles.shape[2])
+        else:
+            return ""
+        scale = np.abs(tiles).max(axis=(1, 2), keepdims=True) + 1e-12
+        tiles = 0.5 - 0.5 * tiles / scale  # positive dark, negative light, zero grey
+        grid = tile_grid(tiles, 16 if len(tiles) > 8 else len(tiles))
+        src = png_data_uri(grid, 3 if tiles.shape[1] >= 20 else 12)
+        return (f"<p style='margin:0 0 4px 0'>{caption}</p>"
+                f"<img src='{src}' alt='{esc(caption)}' style='image-rendering:pixelated;max-width:100%'/>")
+
+    def show(self):
+        self.visible = True
+        self.refresh()
+
+    def __panel__(self):
+        t = self.t
+        return pn.Column(self.summary, self.plots, pn.pane.HTML(f"<h3>{t('inspect.gallery_heading')}</h3>"),
+                         self.gallery, pn.pane.HTML(f"<h3>{t('inspect.weights_heading')}</h3>"), self.weights)
