@@ -129,7 +129,7 @@ def cmd_gradcheck(args, out):
     rng = np.random.default_rng(args.seed)
     net = build_model(args.arch, rng=rng)
     x, y = data.load_mnist_subset(n_train=args.batch, n_test=1, dtype=np.float64)[:2]
-    rows = gradcheck.check_network(net, x, y, rng, max_coords=args.coords)
+    rows = gradcheck.check_network(net, x, y, rng, sample=args.coords)
     print(gradcheck.format_rows(rows), file=out)
     return 0 if all(r.ok for r in rows) else 1
 

@@ -12,7 +12,7 @@ from webnet.models import architecture_name
 from .data import digits
 
 BATCH = 4  # test digits the check runs on
-COORDS = 20  # coordinates checked per tensor
+SAMPLE = 20  # entries compared per large tensor (small ones are compared in full)
 
 
 class GradientChecker(param.Parameterized):
@@ -29,5 +29,5 @@ class GradientChecker(param.Parameterized):
         d = digits()
         start = time.perf_counter()
         rows = gradcheck.check_network(net, d.X_test[:BATCH], d.y_test[:BATCH], np.random.default_rng(0),
-                                       max_coords=COORDS)
+                                       sample=SAMPLE)
         self.param.update(rows=rows, seconds=time.perf_counter() - start, checked=architecture_name(net))

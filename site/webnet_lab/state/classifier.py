@@ -2,6 +2,8 @@
 use, classified again whenever that model changes."""
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import param
 
@@ -9,6 +11,8 @@ from webnet.preprocess import BlankImage, preprocess
 
 from ..i18n import msg
 from .data import N_TEST, digits
+
+LIVE_EVERY = 0.5  # seconds between answers while the model is training (each chunk changes it)
 
 
 class DrawingClassifier(param.Parameterized):
@@ -21,7 +25,9 @@ class DrawingClassifier(param.Parameterized):
         super().__init__(**params)
         self.trainer = trainer
         self._last = None  # the last input, classified again when the model changes
-        trainer.param.watch(self._model_changed, "source")
+        self._answered_at = 0.0
+        self.version = None  # the model version the shown answer was computed with
+        trainer.param.watch(self._model_changed, ["version", "running"])
 
     def classify_image(self, image):
         """``image``: a canvas as (H, W) alpha / grayscale or (H, W, 4) RGBA; None clears."""
@@ -49,6 +55,7 @@ class DrawingClassifier(param.Parameterized):
         self.classify_test_digit(int(np.random.default_rng().integers(N_TEST)))
 
     def _show(self, image, true_label):
+        self.version, self._answered_at = self.trainer.version, time.perf_counter()
         p = self.trainer.current.predict_proba(image.reshape(1, 784))[0]
         top = int(p.argmax())
         if true_label is None:
@@ -57,8 +64,13 @@ class DrawingClassifier(param.Parameterized):
             message = msg("draw.looks_like_test", digit=top, pct=round(100 * float(p[top])), label=true_label)
         self.param.update(preview=image, probabilities=p, true_label=true_label, message=message)
 
-    def _model_changed(self, event):
-        if self._last is None:
+    def _model_changed(self, *events):
+        """Answer again with the new model: at once when it stops changing, at most every
+        LIVE_EVERY seconds while it trains."""
+        t = self.trainer
+        if self._last is None or self.version == t.version:
+            return
+        if t.running and time.perf_counter() - self._answered_at < LIVE_EVERY:
             return
         kind, value = self._last
         if kind == "image":
