@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "site"))
 
-from builder import check, compress, fetch, lock, page, pins, pyc, serve, wheels  # noqa: E402
+from builder import check, compress, fetch, lock, page, pins, pyc, serve, vendor, wheels  # noqa: E402
 from builder.common import DIST, LAB, SITE, VENV, WHEELS, BuildError, log, run, sha256_file  # noqa: E402
 
 WHEEL_BUDGET = 3_000_000  # bytes: webnet's wheel (code, the MNIST subset, the pretrained model)
@@ -48,9 +48,10 @@ def step_env():
     """Create .venv/ with webnet and its test extra, the lab (editable), the page's pure-Python
     stack at the same pins and the page's patched bokeh (skipped when nothing it installs changed)."""
     stamp = VENV / ".webnet-installed"
-    pinned = repr((sorted(pins.PURE_WHEELS), sorted(pins.SDISTS), wheels.BOKEH_PATCHES)).encode()
+    pinned = repr((sorted(pins.PURE_WHEELS), sorted(pins.SDISTS), wheels.BOKEH_PATCHES, vendor.PACKAGES)).encode()
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (LAB / "pyproject.toml").read_bytes()
                           + pinned).hexdigest()
+    vendor.vendor_lab()  # the lab's components' JavaScript, before the lab is installed or run
     if stamp.exists() and stamp.read_text() == want:
         return
     if not venv_python().exists():
@@ -68,6 +69,7 @@ def step_env():
 def step_wheel():
     """webnet's wheel and the lab's (py3-none-any) into dist/wheels/, reproducibly (SOURCE_DATE_EPOCH)."""
     shutil.rmtree(WHEELS, ignore_errors=True)
+    vendor.vendor_lab()
     env = dict(os.environ, SOURCE_DATE_EPOCH="315532800")  # 1980-01-01: no date inside the wheels
     for project in (ROOT, LAB):
         run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", WHEELS,

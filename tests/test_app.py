@@ -222,12 +222,12 @@ def test_tabs_are_built_when_first_shown(app):
     def built():
         return ["tab-loading" not in t.objects[0].css_classes for t in tabs.objects]
 
-    assert built() == [True, False, False, False, False]
-    assert tabs._names == ["Train", "Inspect", "Gradient check", "Draw", "Model"]
-    for i in (3, 1, 4, 2, 1):
+    assert built() == [True, False, False, False, False, False]
+    assert tabs._names == ["Train", "Inspect", "Gradient check", "Exercises", "Draw", "Model"]
+    for i in (3, 1, 4, 5, 2, 1):
         tabs.active = i
         assert built()[i] and len(tabs.objects[i].objects) == 1
-    assert built() == [True] * 5
+    assert built() == [True] * 6
     summaries = [str(m.object) for m in tabs.objects[1].select(pn.pane.HTML)]
     assert any(f"test accuracy <b>{pretrained_accuracy():.4f}</b>" in s for s in summaries)  # evaluated when shown
     layout.get_root()

@@ -40,7 +40,11 @@ def npm_tarball(name, version, sha512):
     path = DOWNLOADS / f"{name}-{version}.tgz"
     if not path.exists():
         DOWNLOADS.mkdir(parents=True, exist_ok=True)
-        run(["npm", "pack", f"{name}@{version}", "--pack-destination", DOWNLOADS], stdout=subprocess.DEVNULL)
+        log(f"$ npm pack {name}@{version}")
+        done = subprocess.run(["npm", "pack", f"{name}@{version}", "--pack-destination", str(DOWNLOADS)],
+                              capture_output=True, text=True)  # npm lists every file of the tarball
+        if done.returncode:
+            raise BuildError(f"npm pack {name}@{version} failed: {done.stderr.strip()[-500:]}")
     got = base64.b64encode(hashlib.sha512(path.read_bytes()).digest()).decode()
     if got != sha512:
         raise BuildError(f"sha512 mismatch for {path.name}: expected {sha512}, got {got}. "

@@ -8,10 +8,15 @@ import panel as pn
 
 import webnet
 
+# Every custom component's class must exist before the document is first sent to the page: bokeh
+# sends the definitions of data models only then, and a tab built later may use them. Their
+# libraries load when an instance is made (the editor's: when the Exercises tab is first shown).
+from .components import code_editor, drawing_pad  # noqa: F401
 from .i18n import Catalogue
 from .state.checker import GradientChecker
 from .state.classifier import DrawingClassifier
 from .state.data import N_TEST, N_TRAIN
+from .state.exercise import ExerciseSession
 from .state.store import ModelStore
 from .state.trainer import Trainer
 from .views.common import esc
@@ -21,7 +26,7 @@ from .views.inspect import InspectView
 from .views.model import ModelView
 from .views.train import TrainView
 
-TABS = ("train", "inspect", "gradcheck", "draw", "model")
+TABS = ("train", "inspect", "gradcheck", "exercises", "draw", "model")
 
 
 class App(pn.viewable.Viewer):
@@ -34,6 +39,8 @@ class App(pn.viewable.Viewer):
         self.checker = GradientChecker(self.trainer)
         self.classifier = DrawingClassifier(self.trainer)
         self.store = ModelStore(self.trainer)
+        self.session = ExerciseSession(self.trainer)
+        self.tabs = None
 
     def view(self, name):
         """The view behind the tab ``name`` (built when asked for)."""
@@ -46,6 +53,10 @@ class App(pn.viewable.Viewer):
             return GradientCheckView(t, checker=self.checker)
         if name == "draw":
             return DrawView(t, classifier=self.classifier)
+        if name == "exercises":
+            from .views.exercises import ExercisesView  # its editor and webnet.exercises: on first use
+
+            return ExercisesView(t, show_train=lambda: setattr(self.tabs, "active", 0), session=self.session)
         return ModelView(t, store=self.store)
 
     def about(self):
@@ -72,7 +83,7 @@ class App(pn.viewable.Viewer):
                 views[name].show()
 
         show(0)
-        tabs = pn.Tabs(*zip((t(f"tab.{name}") for name in TABS), holders), dynamic=False)
+        tabs = self.tabs = pn.Tabs(*zip((t(f"tab.{name}") for name in TABS), holders), dynamic=False)
         tabs.param.watch(lambda event: show(event.new), "active")
         return pn.Column(
             pn.pane.HTML(f"<h1>{t('app.title')}</h1>", margin=(0, 10)),

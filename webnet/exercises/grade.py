@@ -33,7 +33,13 @@ class Report:
 
 def compare_forward(name, mine, reference):
     """The "forward" row: the student's output against webnet's, entry by entry."""
-    mine, reference = np.asarray(mine, dtype=np.float64), np.asarray(reference, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    if mine is None:
+        raise LayerProblem("forward", "problem.forward_none", reference.size, shape=reference.shape)
+    try:
+        mine = np.asarray(mine, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise LayerProblem("forward", "problem.not_numbers", reference.size, type=type(mine).__name__) from None
     if mine.shape != reference.shape:
         return error_row(name, LayerProblem("forward", "problem.forward_shape", reference.size,
                                             got=mine.shape, want=reference.shape))
@@ -74,6 +80,8 @@ def _check_config(cls, exercise, config, rng):
         p, t = random_probabilities(shape, rng), random_targets(shape, rng)
         student = call(lambda: cls(), "__init__", ())
         value = call(student.forward, "forward", ("y_pred", "y_true"), p, t)
+        if value is None or np.size(value) != 1:
+            raise LayerProblem("forward", "problem.loss_value", 1, value=repr(value)[:60])
         return [compare_forward(name, value, reference.forward(p, t)),
                 *gradcheck.check_loss(student, p, t, rng, name=name)]
     student = _student(cls, exercise, config, reference, name)

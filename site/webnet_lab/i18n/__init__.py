@@ -32,11 +32,24 @@ def msg(key, **values):
 
 
 @cache
-def entries(lang):
-    """The catalogue of ``lang``: {key: text}."""
+def own_entries(lang):
+    """The lab's own catalogue of ``lang`` (``en.json`` ...): {key: text}."""
     if lang not in LANGUAGES:
         raise ValueError(f"no catalogue for language {lang!r}; there are {LANGUAGES}")
     return json.loads(resources.files(__name__).joinpath(f"{lang}.json").read_text(encoding="utf-8"))
+
+
+@cache
+def entries(lang):
+    """Everything the lab can say in ``lang``: its own catalogue and webnet's texts (the exercises,
+    the checker's problems), which share no key."""
+    from webnet.texts import entries as library
+
+    own, lib = own_entries(lang), library(lang)
+    clash = set(own) & set(lib)
+    if clash:
+        raise ValueError(f"keys in both the lab's and webnet's {lang} catalogues: {sorted(clash)}")
+    return {**lib, **own}
 
 
 def placeholders(text):
@@ -73,6 +86,7 @@ class Catalogue:
             raise KeyError(f"no text {key!r} in the {self.lang} catalogue") from None
         if isinstance(text, dict):  # forms by number: {"one": "{n} epoch", "other": "{n} epochs"}
             text = text[plural_form(self.lang, values["n"])]
+        values = {k: self(v) if isinstance(v, Message) else v for k, v in values.items()}  # nested messages
         return text.format(**values) if values else text
 
 

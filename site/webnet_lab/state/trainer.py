@@ -9,9 +9,13 @@ import numpy as np
 import param
 
 from webnet import metrics
+from webnet.exercises import TIME_LIMIT, CodeProblem, TimeLimit
+from webnet.exercises.sandbox import time_limit
+from webnet.exercises.swap import with_student_layer
 from webnet.models import PRETRAINED_ARCH, architecture_name, build_model
 from webnet.models import pretrained as load_pretrained
 from webnet.network import TrainingDiverged
+from webnet.problems import LayerProblem
 
 from ..i18n import msg
 from .data import digits
@@ -50,8 +54,9 @@ class Trainer(param.Parameterized):
     version = param.Integer(default=0, doc="bumps whenever the current model changes")
     source = param.String(default="pretrained", doc="'pretrained', 'trained' or 'uploaded'")
     uploaded_name = param.String(default="", doc="the file name of an uploaded model")
+    custom = param.Parameter(default=None, doc="(exercise name, the student's class) trained with, or None")
 
-    ARCH_PARAMS = ("model_kind", "hidden", "second_layer", "hidden2", "seed", "train_size")
+    ARCH_PARAMS = ("model_kind", "hidden", "second_layer", "hidden2", "seed", "train_size", "custom")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -118,6 +123,13 @@ class Trainer(param.Parameterized):
         """A fresh network from the settings; histories cleared; the pretrained model classifies."""
         self.rng = np.random.default_rng(self.seed)
         self.net = build_model(self.architecture, rng=self.rng)
+        if self.custom is not None:
+            try:
+                self.net = with_student_layer(self.net, *self.custom)
+            except CodeProblem as e:  # the new architecture has no layer of that kind
+                self.custom = None
+                self.alert = msg(e.key, **e.values)
+                return
         self.steps = 0
         self._work = self._epoch = None
         self.losses, self.history, self.estimates = [], [], []
@@ -150,6 +162,14 @@ class Trainer(param.Parameterized):
             return
         self._advance(until_batch=True)
 
+    def use_layer(self, exercise, cls):
+        """Train from now on with the student's ``cls`` in place of webnet's layers of that kind
+        (``exercise``: its name); None for webnet's own layers. ``CodeProblem`` if the network has
+        no such layer (nothing changes then)."""
+        if exercise is not None:
+            with_student_layer(build_model(self.architecture, rng=0), exercise, cls)  # raises if it cannot
+        self.custom = None if exercise is None else (exercise, cls)
+
     def adopt(self, net, name):
         """Make ``net`` (an uploaded model, named by its file) the current one."""
         self.running = False
@@ -170,7 +190,11 @@ class Trainer(param.Parameterized):
             trained = 0.0
             while not ep.done:
                 t0 = time.perf_counter()
-                ep.run(1)
+                if self.custom is None:
+                    ep.run(1)
+                else:  # the student's code: a batch may not take for ever
+                    with time_limit(TIME_LIMIT):
+                        ep.run(1)
                 trained += time.perf_counter() - t0
                 self._record_batch(ep)
                 yield "batch"
@@ -222,11 +246,20 @@ class Trainer(param.Parameterized):
         except StopIteration:
             self._work = None
             self.running = False
+        except TimeLimit:
+            self._work = None
+            self.param.update(running=False, alert=msg("problem.too_slow_training", seconds=TIME_LIMIT, where=""))
         except TrainingDiverged as e:
             self._work = None
             smaller = max([lr for lr in LEARNING_RATES if lr < self.learning_rate], default=LEARNING_RATES[0])
             self.param.update(running=False, alert=msg("train.diverged_alert", step=e.step, loss=f"{e.loss:.3g}",
                                                        lr=f"{e.learning_rate:g}", smaller=f"{smaller:g}"))
+        except Exception as e:  # the student's layer failing on the training data
+            if self.custom is None:
+                raise
+            self._work = None
+            problem = LayerProblem.from_exception(e, "training")
+            self.param.update(running=False, alert=msg(problem.key, **problem.values))
         elapsed = time.perf_counter() - start
         update = dict(tick=self.tick + 1)
         if samples:  # publish what the chunk did, once
