@@ -61,9 +61,6 @@ class CrossEntropy:
         return f"CrossEntropy(eps={self.eps:g}, reduction={self.reduction!r})"
 
 
-_ROWS = {}
-
-
 def softmax_cross_entropy(logits, y_true, reduction="mean"):
     """Fused softmax + cross-entropy on logits (N, C): returns (loss, dL/dlogits).
 
@@ -84,12 +81,12 @@ def fused_step(logits, y_true, reduction="mean", scale=1.0, overwrite=False):
     z = np.subtract(logits, logits.max(axis=1, keepdims=True), out=logits if overwrite else None)
     y_true = np.asarray(y_true)
     if y_true.ndim == 1:
-        rows = _ROWS.get(n)
-        if rows is None:
-            rows = _ROWS[n] = np.arange(n)
+        rows = np.arange(n)
         at_label = z[rows, y_true]
         picked = at_label.sum()
         correct = int(np.count_nonzero(at_label == 0))  # the label's logit is the maximum
+        if np.count_nonzero(z == 0) > n:  # a tie for the maximum (a ReLU tail's zeros): argmax
+            correct = int(np.count_nonzero(z.argmax(axis=1) == y_true))  # decides, as in predict
     else:
         picked = np.vdot(y_true, z)  # soft targets: sum_i t_i z_i (rows of t sum to 1)
         correct = int(np.count_nonzero(z.argmax(axis=1) == y_true.argmax(axis=1)))

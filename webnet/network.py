@@ -147,18 +147,19 @@ class NeuralNetwork:
             self._take_snapshot()
         fused = self.fused
         layers = self.layers[:-1] if fused else self.layers
-        acts = [x]
-        for layer in layers:
-            acts.append(layer.forward(acts[-1]))
+        out, caches = x, []
+        for layer in layers:  # each cache goes from this forward to the same layer's step below
+            out, cache = layer.forward_train(out)
+            caches.append(cache)
         if fused:
-            # a LinearLayer's output is a fresh array its backward does not read: the loss may
-            # overwrite it (not so an activation's, which its backward reads, or a view of the input)
-            loss, g, correct = fused_step(acts[-1], Y_batch, self.loss.reduction, scale=learning_rate,
+            # a LinearLayer's output is a fresh array its step does not read: the loss may
+            # overwrite it (not so an activation's, which its step reads, or a view of the input)
+            loss, g, correct = fused_step(out, Y_batch, self.loss.reduction, scale=learning_rate,
                                           overwrite=bool(layers) and isinstance(layers[-1], LinearLayer))
         else:
-            loss = self.loss(acts[-1], Y_batch)
-            g = self.loss.grad_x(acts[-1], Y_batch)
-            correct = int(np.count_nonzero(acts[-1].argmax(axis=1) == labels_of(Y_batch)))
+            loss = self.loss(out, Y_batch)
+            g = self.loss.grad_x(out, Y_batch)
+            correct = int(np.count_nonzero(out.argmax(axis=1) == labels_of(Y_batch)))
             # backprop is linear in the gradient: scale it by the learning rate once, at the top,
             # and every layer's update is then p -= g (layers are called with lr = 1)
             g *= np.asarray(learning_rate, dtype=g.dtype)
@@ -168,7 +169,7 @@ class NeuralNetwork:
             self._diverged(loss, learning_rate)
         self.last_correct = correct
         for i in range(len(layers) - 1, -1, -1):
-            g = layers[i].sgd_step(acts[i], acts[i + 1], g, 1.0, need_grad_x=i > 0)
+            g = layers[i].sgd_step(caches[i], g, 1.0, need_grad_x=i > 0)
         self.step_count += 1
         return loss
 
