@@ -141,7 +141,7 @@ def test_single_dot_is_blank_but_short_stroke_is_not():
     assert preprocess(img).image.sum() > 0
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4, 2)), np.zeros(10), np.zeros((0, 5))])
+@pytest.mark.parametrize("bad", [np.zeros((4, 4, 5)), np.zeros(10), np.zeros((0, 5))])
 def test_bad_image_shapes(bad):
     with pytest.raises(ValueError, match="expected an image"):
         preprocess(bad)

@@ -1,4 +1,5 @@
-"""state_dict / load_state_dict and .npz files, including a corpus of bad files."""
+"""state_dict / load_state_dict, save / load / load_weights and model cards; the large corpus of
+hostile files is in test_lib_model_files.py."""
 import io
 import pickle
 import zipfile
@@ -17,9 +18,9 @@ def net(request):
 
 def test_round_trip_path_and_bytes(net, tmp_path):
     path = tmp_path / "model.npz"
-    net.save(path)
+    wn.save(net, path)
     x = np.random.default_rng(1).random((5, 784))
-    for loaded in (wn.load(path), wn.load(path.read_bytes()), wn.NeuralNetwork.load(io.BytesIO(path.read_bytes()))):
+    for loaded in (wn.load(path), wn.load(path.read_bytes()), wn.load(io.BytesIO(path.read_bytes()))):
         assert repr(loaded) == repr(net)
         assert np.array_equal(loaded.predict_proba(x), net.predict_proba(x))
         assert loaded.dtype == net.dtype
@@ -27,14 +28,14 @@ def test_round_trip_path_and_bytes(net, tmp_path):
 
 def test_save_to_path_without_suffix_keeps_the_name(tmp_path):
     net = wn.build_model("4-3", rng=0)
-    net.save(tmp_path / "weights")
+    wn.save(net, tmp_path / "weights")
     assert (tmp_path / "weights").exists() and wn.load(tmp_path / "weights").num_params() == 15
 
 
 def test_load_weights_into_existing_model(tmp_path):
     a, b = wn.build_model("784-16-10", rng=0), wn.build_model("784-16-10", rng=1)
-    a.save(tmp_path / "a.npz")
-    b.load_weights(tmp_path / "a.npz")
+    wn.save(a, tmp_path / "a.npz")
+    wn.load_weights(b, tmp_path / "a.npz")
     assert all(np.array_equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
 
 
@@ -65,7 +66,7 @@ def test_strict_load_state_dict(change, message):
 
 def good_bytes():
     buf = io.BytesIO()
-    wn.build_model("784-16-10", rng=5).save(buf)
+    wn.save(wn.build_model("784-16-10", rng=5), buf)
     return buf.getvalue()
 
 
@@ -100,7 +101,7 @@ BAD_FILES = {
     "future_version": lambda: npz_bytes(__webnet__=meta({"format": "webnet-model", "version": 99})),
     "unknown_layer": lambda: npz_bytes(__webnet__=meta({"format": "webnet-model", "version": 1, "dtype": "float32",
                                                         "layers": [{"type": "Evil"}], "loss": {"type": "CrossEntropy"}})),
-    "wrong_shapes": lambda: npz_bytes(__webnet__=meta(wn.serialize.describe(wn.build_model("784-16-10"))),
+    "wrong_shapes": lambda: npz_bytes(__webnet__=meta(wn.architecture.describe(wn.build_model("784-16-10"))),
                                       **{"0.W": np.zeros((784, 17), np.float32), "0.b": np.zeros(16, np.float32),
                                          "2.W": np.zeros((16, 10), np.float32), "2.b": np.zeros(10, np.float32)}),
     "zip_not_npz": lambda: (lambda b: (zipfile.ZipFile(b, "w").close(), b.getvalue())[1])(io.BytesIO()),
@@ -116,7 +117,7 @@ def test_bad_files_raise_clear_error_and_change_nothing(name, tmp_path):
     before = net.state_dict()
     for source in (path, data):
         with pytest.raises(ModelFileError) as info:
-            net.load_weights(source)
+            wn.load_weights(net, source)
         assert str(info.value) and "Traceback" not in str(info.value)
         with pytest.raises(ModelFileError):
             wn.load(source)

@@ -6,16 +6,15 @@ Depends on numpy only; runs natively and in Pyodide.
 from .conv import Conv2D, SimpleConv
 from .layers import Flatten, Layer, LinearLayer, ReLU, Reshape, Sigmoid, Softmax, Tanh
 from .losses import CrossEntropy, one_hot, softmax_cross_entropy
-from .models import build_model, parse_architecture
+from .models import build_model, check_digit_classifier, parse_architecture
 from .network import Epoch, NeuralNetwork, TrainingDiverged
-from .serialize import ModelFileError
+from .serialize import ModelFileError, load, load_weights, read_card, save
 
 __version__ = "0.1.0"
-
-load = NeuralNetwork.load
 
 __all__ = [
     "Conv2D", "CrossEntropy", "Epoch", "Flatten", "Layer", "LinearLayer", "ModelFileError",
     "NeuralNetwork", "ReLU", "Reshape", "Sigmoid", "SimpleConv", "Softmax", "Tanh", "TrainingDiverged",
-    "build_model", "load", "one_hot", "parse_architecture", "softmax_cross_entropy",
+    "build_model", "check_digit_classifier", "load", "load_weights", "one_hot", "parse_architecture",
+    "read_card", "save", "softmax_cross_entropy",
 ]

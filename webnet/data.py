@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .serialize import write_npz
+from .npz import write_npz
 
 FILES = {  # raw IDX file -> sha256 (the uncompressed files everybody distributes)
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",

@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 
-from . import serialize
 from .layers import LinearLayer, Softmax
 from .losses import CrossEntropy, fused_step, labels_of
 
@@ -214,30 +213,31 @@ class NeuralNetwork:
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self):
-        """{"0.W": copy, "0.b": copy, ...}."""
-        return serialize.state_dict(self)
+        """{"0.W": copy, "0.b": copy, ...}, in the order of ``named_parameters``."""
+        return {name: p.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state):
-        """Strict load (missing / extra keys, shape or dtype mismatch: ``ValueError``, no change)."""
-        serialize.load_state_dict(self, state)
+        """Copy ``state`` into the live parameters (every alias stays valid). Strict: a missing or
+        unexpected key, a shape or dtype mismatch or a NaN / infinite value raises ``ValueError``
+        naming the key, and then nothing has been changed."""
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        extra = [k for k in state if k not in params]
+        for keys, what in ((missing, "missing key"), (extra, "unexpected key")):
+            if keys:
+                more = f" (and {len(keys) - 1} more)" if len(keys) > 1 else ""
+                raise ValueError(f"{what} {keys[0]!r} in state dict{more}")
+        for k, p in params.items():
+            v = np.asarray(state[k])
+            if v.shape != p.shape:
+                raise ValueError(f"shape mismatch for {k!r}: model has {p.shape}, state dict has {v.shape}")
+            if v.dtype != p.dtype:
+                raise ValueError(f"dtype mismatch for {k!r}: model has {p.dtype}, state dict has {v.dtype}")
+            if not np.isfinite(v).all():
+                raise ValueError(f"{k!r} contains NaN or infinite values")
+        for k, p in params.items():
+            np.copyto(p, state[k])
         self._snapshot = None
-
-    def save(self, file):
-        """Write the architecture and weights to an ``.npz`` (path or binary file object)."""
-        serialize.save(self, file)
-
-    @classmethod
-    def load(cls, file):
-        """A network rebuilt from a file written by ``save`` (``ModelFileError`` if unsound)."""
-        return serialize.load(file)
-
-    def load_weights(self, file):
-        """Load a saved file's weights into this network; on any error it is left unchanged."""
-        _, arrays = serialize.read(file)
-        try:
-            self.load_state_dict(arrays)
-        except ValueError as e:
-            raise serialize.ModelFileError(f"the file does not fit this model: {e}") from None
 
     # -- description -------------------------------------------------------------------------
     def __repr__(self):
