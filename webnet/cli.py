@@ -87,7 +87,7 @@ def parser():
 
 def load_data(args):
     if args.full:
-        return data.load_mnist(dtype=np.dtype(args.dtype).type)
+        return data.load_mnist(dtype=np.dtype(args.dtype).type, progress=lambda line: print(line, file=sys.stderr))
     return data.load_mnist_subset(n_train=args.subset, dtype=np.dtype(args.dtype).type)
 
 
