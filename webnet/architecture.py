@@ -92,7 +92,9 @@ def _ints(value, what, lengths, lo, hi):
 def _layer(i, spec, shape):
     """(output shape, {param name: shape}) of layer ``i`` on an input of ``shape`` (None: the
     network's input, fixed by this layer)."""
-    kind = spec.get("type") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict):
+        raise ArchitectureError(f"layer {i} must be a JSON object, got {type(spec).__name__}")
+    kind = spec.get("type")
     if kind not in LAYERS:
         raise ArchitectureError(f"layer {i}: unknown layer type {str(kind)[:40]!r}")
     what = f"layer {i} ({kind})"
@@ -163,7 +165,8 @@ def check(arch):
             params[f"{i}.{name}"] = p
             total += math.prod(p)
         if total > MAX_PARAMETERS:
-            raise ArchitectureError(f"the model has over {total:,} parameters (at most {MAX_PARAMETERS:,})")
+            raise ArchitectureError(f"the model would have {total:,} parameters or more; at most "
+                                    f"{MAX_PARAMETERS:,} are allowed")
         if spec["type"] == "Softmax" and i != len(specs) - 1:
             raise ArchitectureError(f"layer {i} (Softmax) must be the last layer")
         shape = out

@@ -241,7 +241,8 @@ class Archive:
                         pending, left = b"", 0  # bytes after the end of the stream: ignored
                 produced += len(out)
                 if produced > e.size:
-                    raise NpzError(f"entry {e.key + '.npy'!r} inflates past its declared {e.size:,} bytes")
+                    raise NpzError(f"entry {e.key + '.npy'!r} is corrupted: it inflates past its declared "
+                                   f"{e.size:,} bytes")
                 crc = zlib.crc32(out, crc)
                 yield out
         except zlib.error as err:
