@@ -3,8 +3,8 @@
 1. levels: every dtype to [0, 1] by its range (uint8 / 255, uint16 / 65535, other ints and floats
    by the range their values use); NaN or infinity is an error, not a guess;
 2. alpha: used as the ink only when the picture really is strokes on transparency (a good share
-   of it transparent, the visible pixels all one colour); otherwise transparent pixels are filled
-   with the background and the colour decides;
+   of it transparent, and the visible part all one colour or thinner than the transparent part);
+   otherwise transparent pixels are filled with the background and the colour decides;
 3. polarity: split the levels in two at the middle of their range; the background is the side
    with the thickest regions (the one that survives the most 3x3 erosions), so thick strokes that
    touch the border (a ring, a frame) never flip it; on a tie, the larger side;
@@ -76,10 +76,16 @@ def _gray_and_alpha(a):
 
 
 def _is_strokes_on_transparency(gray, alpha):
-    visible = alpha > 0.1
+    """True when the alpha channel carries the drawing: enough of the picture is transparent, and
+    what is visible is either all one colour or thinner than the transparent part (strokes, not
+    an opaque canvas with a transparent margin)."""
     if np.mean(alpha < 0.5) < TRANSPARENT_SHARE:
         return False  # an opaque picture (one odd alpha value does not make it a drawing)
-    return not visible.any() or float(gray[visible].std()) < FLAT_COLOUR
+    visible = alpha > 0.1
+    if not visible.any() or float(gray[visible].std()) < FLAT_COLOUR:
+        return True
+    shown = _shrink(alpha, POLARITY_SIDE) >= 0.5
+    return _thickness(shown) < _thickness(~shown)
 
 
 def _thickness(mask):
