@@ -21,17 +21,16 @@ def deflate(raw, level=6):
     return c.compress(raw) + c.flush()
 
 
-def deflate_zeros(n, chunk=16 << 20, tail=b""):
-    """The raw deflate stream of ``n`` zero bytes followed by ``tail``, made in chunks."""
-    c = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
-    out, crc, left = [], 0, n
-    while left:
-        block = bytes(min(chunk, left))
-        out.append(c.compress(block))
-        crc = zlib.crc32(block, crc)
-        left -= len(block)
-    out.append(c.compress(tail))
-    out.append(c.flush())
+def deflate_stream(head, n, fill=b"\0", tail=b"", level=6):
+    """(raw deflate stream, CRC) of ``head`` + ``n`` bytes of ``fill`` + ``tail``, made 16 MB at a
+    time: a gigabyte of zeros becomes a megabyte without ever being in memory."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    out, crc, block = [c.compress(head)], zlib.crc32(head), fill * (16 << 20)
+    while n:
+        piece = block[:min(n, len(block))]
+        out.append(c.compress(piece))
+        crc, n = zlib.crc32(piece, crc), n - len(piece)
+    out += [c.compress(tail), c.flush()]
     return b"".join(out), zlib.crc32(tail, crc)
 
 
