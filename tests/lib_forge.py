@@ -3,6 +3,7 @@
 import copy
 import io
 import json
+import re
 import struct
 import zlib
 
@@ -110,3 +111,36 @@ def good_bytes(net=GOOD_NET, card=None):
     buf = io.BytesIO()
     wn.save(net, buf, card=card)
     return buf.getvalue()
+
+
+def set_in(path, value):
+    """A change for ``arch_with``: the value at ``path`` (keys and indices) set to ``value``."""
+    def change(arch):
+        target = arch
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return change
+
+
+def linear(d_in, d_out):
+    return {"type": "LinearLayer", "in_features": d_in, "out_features": d_out}
+
+
+def mlp(*layers, dtype="float32"):
+    return dict(GOOD_ARCH, layers=list(layers), dtype=dtype)
+
+
+SOFTMAX, RELU = {"type": "Softmax"}, {"type": "ReLU"}
+
+
+def whitespace_meta(n):
+    """A __webnet__ entry of ``n`` bytes of JSON: "{}" after n - 2 spaces, deflated (300 MB -> 300 KB)."""
+    header = npy_header("|u1", (n,))
+    data, crc = deflate_stream(header, n - 2, fill=b" ", tail=b"{}", level=9)
+    return raw_zip([entry("__webnet__.npy", data=data, crc=crc, usize=len(header) + n)])
+
+
+def assert_plain(message, pattern):
+    assert re.search(pattern, message), message
+    assert "\n" not in message and "Traceback" not in message and len(message) < 700, message

@@ -4,7 +4,6 @@ within a memory ceiling; the large ones are measured in a child process."""
 import io
 import json
 import pickle
-import re
 import subprocess
 import sys
 import tracemalloc
@@ -13,8 +12,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from lib_forge import (GOOD_ARCH, GOOD_STATE, arch_with, deflate_stream, entry, good_bytes, meta_bytes, model_file,
-                       npy, npy_header, raw_zip)
+from lib_forge import (GOOD_ARCH, GOOD_STATE, RELU, SOFTMAX, arch_with, assert_plain, entry, good_bytes, linear,
+                       meta_bytes, mlp, model_file, npy, npy_header, raw_zip, set_in, whitespace_meta)
 
 import webnet as wn
 from webnet import cli
@@ -47,26 +46,8 @@ def with_state(**changes):
     return model_file(state=state)
 
 
-def set_in(path, value):
-    """A change for ``arch_with``: the value at ``path`` (keys and indices) set to ``value``."""
-    def change(arch):
-        target = arch
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return change
-
-
 def raw_json(text):
     return model_file(arch=text)
-
-
-def linear(d_in, d_out):
-    return {"type": "LinearLayer", "in_features": d_in, "out_features": d_out}
-
-
-def mlp(*layers, dtype="float32"):
-    return dict(GOOD_ARCH, layers=list(layers), dtype=dtype)
 
 
 def wrong_crc(key):
@@ -76,14 +57,6 @@ def wrong_crc(key):
     return raw_zip(entries)
 
 
-def whitespace_meta(n):
-    """A __webnet__ entry of ``n`` bytes of JSON: "{}" after n - 2 spaces, deflated (300 MB -> 300 KB)."""
-    header = npy_header("|u1", (n,))
-    data, crc = deflate_stream(header, n - 2, fill=b" ", tail=b"{}", level=9)
-    return raw_zip([entry("__webnet__.npy", data=data, crc=crc, usize=len(header) + n)])
-
-
-SOFTMAX, RELU = {"type": "Softmax"}, {"type": "ReLU"}
 GOOD_META_TEXT = json.dumps(GOOD_ARCH)
 half = good_bytes()[:len(good_bytes()) // 2]
 
@@ -274,11 +247,6 @@ def digit_png(tmp_path_factory):
     return path
 
 
-def assert_plain(message, pattern):
-    assert re.search(pattern, message), message
-    assert "\n" not in message and "Traceback" not in message and len(message) < 700, message
-
-
 @pytest.mark.parametrize("name", BAD, ids=list(BAD))
 def test_bad_model_file_is_refused_plainly(name, tmp_path):
     make, pattern = BAD[name]
@@ -327,66 +295,3 @@ def test_cli_subprocess_refuses_bad_model(name, tmp_path, digit_png):
     (line,) = r.stderr.strip().splitlines()
     assert line.startswith("webnet: error:")
     assert_plain(line, pattern)
-
-
-# -- the large ones, measured in a child process ------------------------------------------------
-CHILD = """
-import sys, time
-def status(key):
-    return int(open('/proc/self/status').read().split(key + ':')[1].split()[0]) * 1024
-import webnet
-before = status('VmRSS')
-start = time.perf_counter()
-try:
-    webnet.load(sys.argv[1])
-    outcome = 'loaded'
-except webnet.ModelFileError as e:
-    outcome = str(e)
-print(status('VmHWM') - before, time.perf_counter() - start, outcome, sep='\\n')
-"""
-
-
-def big_model_file(tail_nan=False, bad_crc=False):
-    """700-65536-10 in float64 (46.5 M parameters, 372 MB inflated): within the limits, in 0.4 MB
-    of zip. 0.W is all zeros, with a NaN as its last value or a wrong CRC."""
-    arch = dict(GOOD_ARCH, dtype="float64", layers=[linear(700, 65536), RELU, linear(65536, 10), SOFTMAX])
-    header, body = npy_header("<f8", (700, 65536)), 8 * 700 * 65536
-    last = np.array([np.nan if tail_nan else 0.0]).tobytes()
-    data, crc = deflate_stream(header, body - 8, tail=last)
-    entries = [entry("__webnet__.npy", npy(meta_bytes(arch))),
-               entry("0.W.npy", data=data, crc=crc + 1 if bad_crc else crc, usize=len(header) + body),
-               entry("0.b.npy", npy(np.zeros(65536))), entry("2.W.npy", npy(np.zeros((65536, 10)))),
-               entry("2.b.npy", npy(np.zeros(10)))]
-    return raw_zip(entries)
-
-
-def real_bomb():
-    """1 MB of deflate that inflates to 1 GB, declared as a 1 GB float32 array."""
-    header = npy_header("<f4", (2 ** 28,))
-    data, crc = deflate_stream(header, 2 ** 30)
-    return raw_zip([entry("__webnet__.npy", npy(meta_bytes(GOOD_ARCH))),
-                    entry("0.W.npy", data=data, crc=crc, usize=len(header) + 2 ** 30)])
-
-
-BIG = {
-    "zip_bomb_1_GB": (real_bomb, r"its arrays would take 1,073,7\d\d,\d\d\d bytes, more than the 400,098,560 allowed"),
-    "zeros_372_MB_nan_at_the_end": (lambda: big_model_file(tail_nan=True), "'0.W' contains NaN"),
-    "zeros_372_MB_wrong_crc": (lambda: big_model_file(bad_crc=True), "CRC mismatch"),
-    "layer_20000x20000": (BAD["layer_20000x20000"][0], "parameters"),
-    "json_300_MB_whitespace": (BAD["json_300_MB_whitespace"][0], "not a JSON text"),
-    "npy_8_GB": (BAD["npy_8_GB_with_zip64_size"][0], "more than deflate can produce"),
-}
-
-
-@pytest.mark.parametrize("name", BIG, ids=list(BIG))
-def test_large_hostile_file_is_refused_in_bounded_memory(name, tmp_path):
-    make, pattern = BIG[name]
-    path = tmp_path / "big.npz"
-    path.write_bytes(make())
-    size = path.stat().st_size
-    r = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    grew, seconds, outcome = r.stdout.strip().split("\n", 2)
-    assert_plain(outcome, pattern)
-    print(f"{name}: {size / 1e6:.2f} MB file refused in {float(seconds):.2f} s, peak RSS +{int(grew) / 2 ** 20:.0f} MB")
-    assert int(grew) < 64 * 2 ** 20  # the issue's bound is 200 MB for any file under 100 MB

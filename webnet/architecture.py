@@ -95,7 +95,7 @@ def _layer(i, spec, shape):
     if not isinstance(spec, dict):
         raise ArchitectureError(f"layer {i} must be a JSON object, got {type(spec).__name__}")
     kind = spec.get("type")
-    if kind not in LAYERS:
+    if not isinstance(kind, str) or kind not in LAYERS:
         raise ArchitectureError(f"layer {i}: unknown layer type {str(kind)[:40]!r}")
     what = f"layer {i} ({kind})"
     _keys(spec, ("type",) + LAYERS[kind][1], what=what)
