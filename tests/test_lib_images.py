@@ -12,6 +12,9 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 from PIL import Image
 
 from webnet import cli, data
@@ -254,3 +257,35 @@ def test_10000_square_png_is_read_quickly_in_bounded_memory(tmp_path):
     print(f"10000 x 10000 PNG: {float(seconds):.2f} s, peak RSS +{float(grew_mb):.0f} MB")
     assert code == "0" and r.stdout.split(": ", 1)[1].startswith("3 "), r.stdout + r.stderr
     assert float(grew_mb) < 300 and float(seconds) < 3  # measured about 0.5 s here; margin for a busy machine
+
+
+# -- fuzzing: any array, any bytes: a digit, BlankImage or ImageError, never another exception ----
+DTYPES = [np.uint8, np.uint16, np.int32, np.int64, np.float32, np.float64, np.bool_]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(DTYPES).flatmap(lambda dt: hnp.arrays(
+    dt, st.tuples(st.integers(1, 40), st.integers(1, 40)) | st.tuples(st.integers(1, 30), st.integers(1, 30),
+                                                                        st.sampled_from([1, 2, 3, 4])))))
+def test_any_array(img):
+    try:
+        p = preprocess(img)
+    except (BlankImage, ImageError):
+        return
+    assert p.image.shape == (28, 28) and np.isfinite(p.image).all()
+    assert 0 <= p.image.min() and p.image.max() <= 1
+
+
+GOOD_PNG = saved(gray8(digit_ink(4)), "PNG")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(GOOD_PNG) - 1), st.integers(0, 255)), min_size=1, max_size=6))
+def test_any_damaged_png(flips):
+    blob = bytearray(GOOD_PNG)
+    for at, value in flips:
+        blob[at] = value
+    try:
+        preprocess(read_image(bytes(blob)))
+    except (BlankImage, ImageError) as e:
+        assert "\n" not in str(e)

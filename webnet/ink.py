@@ -45,6 +45,9 @@ def unit_levels(a, full_scale=None):
         raise ImageError("the image contains NaN or infinite values")
     if full_scale is None:
         full_scale = {np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}.get(a.dtype)
+    if full_scale is None and a.dtype.itemsize > 4 and a.size and float(np.abs(a).max()) > 1e30:
+        lo, hi = float(a.min()) / 2, float(a.max()) / 2  # halved: their difference cannot overflow
+        return ((a / 2 - lo) / (hi - lo)).astype(np.float32) if hi > lo else np.zeros(a.shape, np.float32)
     out = a.astype(np.float32)
     if full_scale is None:
         lo, hi = (float(out.min()), float(out.max())) if out.size else (0.0, 0.0)
