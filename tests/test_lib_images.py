@@ -163,6 +163,7 @@ CORPUS = {
     "blank_transparent": (lambda: saved(Image.new("RGBA", (300, 200), (0, 0, 0, 0)), "PNG"), "blank"),
     "blank_16bit_white_with_noise": (lambda: saved(Image.fromarray((65535 - np.random.default_rng(0).integers(
         0, 2000, (200, 300))).astype(np.uint16)), "PNG"), "blank"),
+    "blank_opaque_white_one_odd_alpha": (lambda: saved(one_odd_alpha(np.zeros((200, 300))), "PNG"), "blank"),
     "blank_single_dot": (lambda: saved(Image.fromarray(np.pad(np.zeros((1, 1), np.uint8), 100, constant_values=255)),
                                        "PNG"), "blank"),
     "float_tiff_with_nan": (nan_tiff, (ImageError, "contains NaN or infinite values")),
