@@ -144,3 +144,17 @@ def whitespace_meta(n):
 def assert_plain(message, pattern):
     assert re.search(pattern, message), message
     assert "\n" not in message and "Traceback" not in message and len(message) < 700, message
+
+
+def byte_flips(blob, max_size):
+    """A hypothesis strategy: 1 to ``max_size`` (position, new byte value) changes to ``blob``."""
+    from hypothesis import strategies as st
+
+    return st.lists(st.tuples(st.integers(0, len(blob) - 1), st.integers(0, 255)), min_size=1, max_size=max_size)
+
+
+def damaged(blob, flips):
+    out = bytearray(blob)
+    for at, value in flips:
+        out[at] = value
+    return bytes(out)

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from lib_forge import byte_flips, damaged
 from PIL import Image
 
 from webnet import cli, data
@@ -281,12 +282,9 @@ GOOD_PNG = saved(gray8(digit_ink(4)), "PNG")
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(GOOD_PNG) - 1), st.integers(0, 255)), min_size=1, max_size=6))
+@given(byte_flips(GOOD_PNG, 6))
 def test_any_damaged_png(flips):
-    blob = bytearray(GOOD_PNG)
-    for at, value in flips:
-        blob[at] = value
     try:
-        preprocess(read_image(bytes(blob)))
+        preprocess(read_image(damaged(GOOD_PNG, flips)))
     except (BlankImage, ImageError) as e:
         assert "\n" not in str(e)

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lib_forge import (GOOD_ARCH, RELU, SOFTMAX, arch_with, assert_plain, deflate_stream, entry, good_bytes, linear,
-                       meta_bytes, mlp, model_file, npy, npy_header, raw_zip, set_in, whitespace_meta)
+from lib_forge import (GOOD_ARCH, RELU, SOFTMAX, arch_with, assert_plain, byte_flips, damaged, deflate_stream, entry,
+                       good_bytes, linear, meta_bytes, mlp, model_file, npy, npy_header, raw_zip, set_in,
+                       whitespace_meta)
 
 import webnet as wn
 
@@ -112,12 +113,9 @@ GOOD_FILE = good_bytes()
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(GOOD_FILE) - 1), st.integers(0, 255)), min_size=1, max_size=8))
+@given(byte_flips(GOOD_FILE, 8))
 def test_any_damaged_bytes(flips):
-    blob = bytearray(GOOD_FILE)
-    for at, value in flips:
-        blob[at] = value
     try:
-        wn.load(bytes(blob))
+        wn.load(damaged(GOOD_FILE, flips))
     except wn.ModelFileError as e:
         assert "\n" not in str(e)

@@ -1,8 +1,11 @@
 """webnet: a small, fast, readable NumPy neural-network library for a classroom lab.
 
 The homework notebook's API works unchanged (``from webnet import LinearLayer, ReLU, ...``).
-Depends on numpy only; runs natively and in Pyodide.
+Models are saved and loaded by ``webnet.save(net, file, card=None)``, ``webnet.load(file)`` and
+``webnet.load_weights(net, file)``; ``webnet.metrics`` scores a classifier. Depends on numpy only
+(Pillow, for ``preprocess.read_image``, is optional); runs natively and in Pyodide.
 """
+from . import metrics
 from .conv import Conv2D, SimpleConv
 from .layers import Flatten, Layer, LinearLayer, ReLU, Reshape, Sigmoid, Softmax, Tanh
 from .losses import CrossEntropy, one_hot, softmax_cross_entropy

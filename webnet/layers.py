@@ -64,7 +64,7 @@ class Layer:
         return gx
 
     def spec(self):
-        """JSON-able description from which ``layer_from_spec`` rebuilds this layer's shape."""
+        """JSON-able description from which ``architecture.build`` rebuilds this layer's shape."""
         return {"type": type(self).__name__}
 
     def astype(self, dtype):
