@@ -226,6 +226,24 @@ def test_a_huge_array_is_refused_without_a_copy():
         preprocess(big)
 
 
+def test_a_10000_square_array_is_shrunk_without_a_full_size_copy():
+    import time
+    import tracemalloc
+
+    small = np.round(255 * (1 - digit_ink(6))).astype(np.uint8)  # 280 x 280, dark on light
+    big = np.repeat(np.repeat(small, 36, axis=0), 36, axis=1)[:10000, :10000]  # 100 megapixels, 100 MB
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        p = preprocess(big)
+        seconds, peak = time.perf_counter() - start, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert NET.predict(p.x)[0] == 6 and max(p.ink.shape) <= 1024
+    assert peak < 64 * 2 ** 20, f"{peak / 2 ** 20:.0f} MB"  # a float copy alone would be 400 MB
+    assert seconds < 3, seconds  # about 0.2 s here
+
+
 def test_cli_predict_reports_image_errors_in_one_line(tmp_path, capsys):
     (tmp_path / "huge.png").write_bytes(png_header_only(20000, 20000))
     assert cli.main(["predict", str(tmp_path / "huge.png")]) == 2

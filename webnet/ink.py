@@ -38,7 +38,7 @@ def unit_levels(a, full_scale=None):
     """Levels of any numeric array as float32 in [0, 1]: divided by ``full_scale`` if given, else by
     the container the values fit (1, 255, 65535), else stretched from their minimum to maximum."""
     if a.dtype == bool:
-        return a.astype(np.float32)
+        return a.astype(np.float32)  # True is white, as Pillow's 1-bit images
     if a.dtype.kind not in "uif":
         raise ImageError(f"cannot read an image of dtype {a.dtype}")
     if a.dtype.kind == "f" and not np.isfinite(a).all():
@@ -58,14 +58,17 @@ def unit_levels(a, full_scale=None):
 
 
 def _shrink(a, side):
-    """Block means so the longer side is at most ``side`` (float32); small arrays are unchanged."""
+    """Block means so the longer side is at most ``side``, without a full-size copy (float64 for
+    8-byte input, else float32; NaN and infinity carry through); small arrays are unchanged."""
     f = math.ceil(max(a.shape[:2]) / side)
     if f <= 1:
-        return a.astype(np.float32, copy=False)
+        return a
     h, w = a.shape[0] // f * f or f, a.shape[1] // f * f or f
-    a = np.pad(a, ((0, max(0, h - a.shape[0])), (0, max(0, w - a.shape[1])))
-               + ((0, 0),) * (a.ndim - 2), mode="edge")[:h, :w]
-    return a.reshape(h // f, f, w // f, f, *a.shape[2:]).mean(axis=(1, 3), dtype=np.float32)
+    if h > a.shape[0] or w > a.shape[1]:  # a side shorter than one block (a very thin image)
+        a = np.pad(a, ((0, max(0, h - a.shape[0])), (0, max(0, w - a.shape[1]))) + ((0, 0),) * (a.ndim - 2), "edge")
+    a = a[:h, :w]
+    return a.reshape(h // f, f, w // f, f, *a.shape[2:]).mean(
+        axis=(1, 3), dtype=np.float64 if a.dtype.itemsize > 4 else np.float32)
 
 
 def _gray_and_alpha(a):
@@ -124,7 +127,8 @@ def to_ink(img):
         raise ImageError(f"expected an image of shape (H, W), (H, W, 2), (H, W, 3) or (H, W, 4), got {a.shape}")
     if a.shape[0] * a.shape[1] > MAX_PIXELS:
         raise ImageError(f"the image has {a.shape[0] * a.shape[1]:,} pixels, at most {MAX_PIXELS:,} are read")
-    a = _shrink(unit_levels(a), WORK_SIDE)
+    full_scale = {np.dtype(bool): 1, np.dtype(np.uint8): 255, np.dtype(np.uint16): 65535}.get(a.dtype)
+    a = unit_levels(_shrink(a, WORK_SIDE), full_scale)
     gray, alpha = _gray_and_alpha(a[..., 0] if a.ndim == 3 and a.shape[2] == 1 else a)
     if alpha is not None:
         if _is_strokes_on_transparency(gray, alpha):
