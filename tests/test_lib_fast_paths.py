@@ -232,3 +232,14 @@ def test_ties_for_the_largest_logit_are_broken_like_predict():
     labels = np.array([2, 0, 0])
     _, _, correct = fused_step(logits, labels)
     assert correct == int(np.sum(logits.argmax(axis=1) == labels)) == 2
+
+
+def test_fused_step_shifts_each_row_by_its_own_maximum():
+    """Logits of +-1000 wherever the maximum is: exp must never overflow."""
+    from webnet.losses import fused_step
+
+    logits = np.array([[-1000.0, 1000.0, 0.0], [0.0, -1000.0, 1000.0], [1000.0, 999.0, -5.0]])
+    labels = np.array([1, 1, 1])
+    loss, g, correct = fused_step(logits.copy(), labels)
+    expected = np.mean([0.0, 2000.0, np.log1p(np.exp(1.0))])  # logsumexp(z) - z[label], by hand
+    assert np.isfinite(g).all() and loss == pytest.approx(expected, rel=1e-12) and correct == 1
