@@ -133,7 +133,7 @@ class LinearLayer(Layer):
         return active if len(active) < self.sparse_below * x.shape[1] else None
 
     def _forward(self, x):
-        """(y, active, x[:, active]); active is None on the dense path."""
+        """(x as a batch, y, active, x[:, active]); active is None on the dense path."""
         x = _as_batch(x)
         if x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: expected (N, {self.in_features}), got {x.shape}")
@@ -144,15 +144,15 @@ class LinearLayer(Layer):
             xa = x[:, active]  # (N, A)
             y = xa @ self.W.take(active, axis=0)  # (N, A) @ (A, D_out); take: faster than W[active]
         y += self.b  # in place: one pass less than x @ W + b
-        return y, active, xa
+        return x, y, active, xa
 
     def forward(self, x):
-        return self._forward(x)[0]
+        return self._forward(x)[1]
 
     def forward_train(self, x):
         """(y, cache): cache = (x, active, x[:, active]) from the batch alone, never from W."""
-        y, active, xa = self._forward(x)
-        return y, (_as_batch(x), active, xa)
+        x, y, active, xa = self._forward(x)
+        return y, (x, active, xa)
 
     def grad_x(self, x, grad_out):
         return np.asarray(grad_out) @ self.W.T
