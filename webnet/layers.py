@@ -6,9 +6,12 @@ finite-difference check may call ``forward`` freely between them:
 - ``grad_x(x, grad_out)`` -> dL/dx, same shape as ``x``;
 - ``grad_params(x, grad_out)`` -> ``[(param, grad), ...]`` where ``param`` is the live array.
 
-Training uses ``sgd_step(x, y, grad_out, lr, need_grad_x)``, which may reuse the cached output ``y``
-and updates parameters in place (``p -= lr * g``), so every alias of a parameter stays valid.
-``grad_out`` there is the network's own temporary: a layer may overwrite it.
+Training runs cs231n-style: ``y, cache = forward_train(x)``, then
+``sgd_step(cache, grad_out, lr, need_grad_x)`` -> dL/dx (or None), which updates the parameters in
+place (``p -= lr * g``), so every alias of a parameter stays valid. The cache is handed from the
+one call to the other by the caller; a layer remembers nothing between calls, and the step reads
+the parameters as they are when it runs. ``grad_out`` there is the network's own temporary: a
+layer may overwrite it.
 
 Dtype policy: a layer keeps its parameters' dtype. Layers built without explicit arrays default to
 float64 (the notebook's behaviour); webnet's own entry points ask for float32 via ``dtype=``.
@@ -43,15 +46,25 @@ class Layer:
         """``[(name, live array), ...]`` for this layer's parameters."""
         return [(name, getattr(self, name)) for name in self.param_names]
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
-        """Backward for ``x -> y`` and an in-place SGD update; returns dL/dx (or None)."""
+    def forward_train(self, x):
+        """``forward`` for a training step: (y, cache), the cache being what ``sgd_step`` needs
+        (here ``(x, y)``)."""
+        y = self.forward(x)
+        return y, (x, y)
+
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        """Backward from ``forward_train``'s cache and an in-place SGD update; returns dL/dx (or None).
+
+        The reference every fused ``sgd_step`` is tested against: ``grad_x`` and ``grad_params``
+        on the cached input, then ``p -= lr * g``."""
+        x, _ = cache
         gx = self.grad_x(x, grad_out) if need_grad_x else None
         for p, g in self.grad_params(x, grad_out):
             p -= lr * g
         return gx
 
     def spec(self):
-        """JSON-able description from which ``layer_from_spec`` rebuilds this layer's shape."""
+        """JSON-able description from which ``architecture.build`` rebuilds this layer's shape."""
         return {"type": type(self).__name__}
 
     def astype(self, dtype):
@@ -71,6 +84,15 @@ class Layer:
 def _as_batch(x):
     x = np.asarray(x)
     return x[None, :] if x.ndim == 1 else x
+
+
+def used_columns(x):
+    """(N, D) -> (D,) nonzero where column j is nonzero in some row: ``x.any(axis=0)``, but for a
+    C-contiguous float batch by OR-ing the bit patterns, twice as fast (a -0.0 counts as used,
+    which only costs a row of work)."""
+    if x.flags.c_contiguous and x.dtype.kind == "f":
+        return np.bitwise_or.reduce(x.view(f"u{x.itemsize}"), axis=0)
+    return x.any(axis=0)
 
 
 class LinearLayer(Layer):
@@ -107,28 +129,30 @@ class LinearLayer(Layer):
         products shrink by that third. The result is the same up to float rounding."""
         if x.ndim != 2 or x.shape[0] > 256 or x.shape[1] < 256:  # small products: not worth a scan
             return None
-        if x.flags.c_contiguous and x.dtype.kind == "f":
-            # OR of the bit patterns: twice as fast as any() (a -0.0 counts as active: harmless)
-            used = np.bitwise_or.reduce(x.view(f"u{x.itemsize}"), axis=0)
-        else:
-            used = x.any(axis=0)
-        active = np.flatnonzero(used)
+        active = used_columns(x).nonzero()[0]
         return active if len(active) < self.sparse_below * x.shape[1] else None
 
-    def forward(self, x):
+    def _forward(self, x):
+        """(x as a batch, y, active, x[:, active]); active is None on the dense path."""
         x = _as_batch(x)
         if x.shape[-1] != self.in_features:
             raise ValueError(f"{self!r}: expected (N, {self.in_features}), got {x.shape}")
         active = self._active(x)
         if active is None:
-            self._seen = None
-            y = x @ self.W
+            xa, y = None, x @ self.W
         else:
-            xa, Wa = x[:, active], self.W.take(active, axis=0)  # take: faster than W[active]
-            self._seen = (x, active, xa, Wa)  # sgd_step on the same batch reuses these copies
-            y = xa @ Wa
+            xa = x[:, active]  # (N, A)
+            y = xa @ self.W.take(active, axis=0)  # (N, A) @ (A, D_out); take: faster than W[active]
         y += self.b  # in place: one pass less than x @ W + b
-        return y
+        return x, y, active, xa
+
+    def forward(self, x):
+        return self._forward(x)[1]
+
+    def forward_train(self, x):
+        """(y, cache): cache = (x, active, x[:, active]) from the batch alone, never from W."""
+        x, y, active, xa = self._forward(x)
+        return y, (x, active, xa)
 
     def grad_x(self, x, grad_out):
         return np.asarray(grad_out) @ self.W.T
@@ -137,23 +161,29 @@ class LinearLayer(Layer):
         x, grad_out = _as_batch(x), _as_batch(grad_out)
         return [(self.W, x.T @ grad_out), (self.b, grad_out.sum(axis=0))]
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
-        gx = grad_out @ self.W.T if need_grad_x else None
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        """Fused backward + update. On the sparse path only the active rows of W change (the
+        others have a zero gradient): they are read from W as it is now, updated, written back."""
+        x, active, xa = cache
+        gx = grad_out @ self.W.T if need_grad_x else None  # before W changes
         g = grad_out if lr == 1 else grad_out * np.asarray(lr, dtype=grad_out.dtype)  # the small array
-        seen = getattr(self, "_seen", None)
-        if seen is not None and seen[0] is x:  # forward saw this batch, and W has not changed since
-            _, active, xa, Wa = seen
-            Wa -= xa.T @ g
-            self.W[active] = Wa  # rows of inputs that were all 0 have a zero gradient
+        if active is None:
+            self.W -= np.matmul(x.T, g, out=self._scratch(len(x.T), x, g))  # (D_in, D_out)
         else:
-            dW = getattr(self, "_dW", None)  # a reused buffer: no (D_in, D_out) allocation per step
-            if dW is None or dW.shape != self.W.shape or dW.dtype != np.result_type(x, g):
-                dW = self._dW = np.empty(self.W.shape, np.result_type(x, g))
-            np.matmul(x.T, g, out=dW)
-            self.W -= dW
-        self._seen = None
+            Wa = self.W.take(active, axis=0)  # (A, D_out): W's active rows as they are now
+            Wa -= np.matmul(xa.T, g, out=self._scratch(len(active), xa, g))
+            self.W[active] = Wa  # rows of inputs that were 0 in the whole batch have a zero gradient
         self.b -= g.sum(axis=0)
         return gx
+
+    def _scratch(self, rows, a, b):
+        """A reused (rows, D_out) buffer for ``a.T @ b``, which overwrites all of it: no
+        (D_in, D_out) allocation per step, and nothing in it outlives the step that fills it."""
+        dtype = np.result_type(a, b)
+        buf = getattr(self, "_dW", None)
+        if buf is None or buf.shape != self.W.shape or buf.dtype != dtype:
+            buf = self._dW = np.empty(self.W.shape, dtype)
+        return buf[:rows]
 
     def spec(self):
         return {"type": "LinearLayer", "in_features": self.in_features, "out_features": self.out_features}
@@ -171,7 +201,8 @@ class ReLU(Layer):
     def grad_x(self, x, grad_out):
         return grad_out * (np.asarray(x) > 0)
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        _, y = cache
         # grad_out is the network's own temporary: masked in place
         return np.multiply(grad_out, y > 0, out=grad_out) if need_grad_x else None
 
@@ -188,7 +219,8 @@ class Sigmoid(Layer):
         y = self.forward(x)
         return grad_out * y * (1 - y)
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        _, y = cache
         return grad_out * y * (1 - y) if need_grad_x else None
 
 
@@ -202,7 +234,8 @@ class Tanh(Layer):
         y = np.tanh(x)
         return grad_out * (1 - y * y)
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        _, y = cache
         return grad_out * (1 - y * y) if need_grad_x else None
 
 
@@ -223,7 +256,8 @@ class Softmax(Layer):
         # Jacobian-vector product without the (N, C, C) Jacobian: y * (g - <g, y>)
         return y * (grad_out - (grad_out * y).sum(axis=-1, keepdims=True))
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        _, y = cache
         return self._backward(y, grad_out) if need_grad_x else None
 
 
@@ -240,8 +274,9 @@ class Reshape(Layer):
     def grad_x(self, x, grad_out):
         return np.asarray(grad_out).reshape(np.shape(x))
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
-        return grad_out.reshape(x.shape) if need_grad_x else None
+    def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
+        x, _ = cache
+        return grad_out.reshape(np.shape(x)) if need_grad_x else None
 
     def spec(self):
         return {"type": "Reshape", "shape": list(self.shape)}

@@ -61,9 +61,6 @@ class CrossEntropy:
         return f"CrossEntropy(eps={self.eps:g}, reduction={self.reduction!r})"
 
 
-_ROWS = {}
-
-
 def softmax_cross_entropy(logits, y_true, reduction="mean"):
     """Fused softmax + cross-entropy on logits (N, C): returns (loss, dL/dlogits).
 
@@ -75,24 +72,23 @@ def softmax_cross_entropy(logits, y_true, reduction="mean"):
 
 def fused_step(logits, y_true, reduction="mean", scale=1.0, overwrite=False):
     """``softmax_cross_entropy`` for a training step: returns (loss, ``scale`` * dL/dlogits, the
-    number of rows whose largest logit is the label's). ``scale`` is the learning rate, applied to
-    the smallest array of the backward pass; with ``overwrite`` the gradient is written into
-    ``logits`` (a training step's own temporary), otherwise nothing given is changed."""
+    number of rows whose prediction, the argmax as in ``predict``, is the label). ``scale`` is the
+    learning rate, applied to the smallest array of the backward pass; with ``overwrite`` the
+    gradient is written into ``logits`` (a training step's own temporary), otherwise nothing
+    given is changed."""
     n = len(logits)
+    rows = np.arange(n)
     per_row = 1.0 / n if reduction == "mean" else 1.0
+    best = logits.argmax(axis=1)  # (N,) the predictions; their logits are the row maxima
     # max-shifted, so exp never overflows
-    z = np.subtract(logits, logits.max(axis=1, keepdims=True), out=logits if overwrite else None)
+    z = np.subtract(logits, logits[rows, best][:, None], out=logits if overwrite else None)
     y_true = np.asarray(y_true)
     if y_true.ndim == 1:
-        rows = _ROWS.get(n)
-        if rows is None:
-            rows = _ROWS[n] = np.arange(n)
-        at_label = z[rows, y_true]
-        picked = at_label.sum()
-        correct = int(np.count_nonzero(at_label == 0))  # the label's logit is the maximum
+        picked = z[rows, y_true].sum()
+        correct = int(np.count_nonzero(best == y_true))
     else:
         picked = np.vdot(y_true, z)  # soft targets: sum_i t_i z_i (rows of t sum to 1)
-        correct = int(np.count_nonzero(z.argmax(axis=1) == y_true.argmax(axis=1)))
+        correct = int(np.count_nonzero(best == y_true.argmax(axis=1)))
     g = np.exp(z, out=z)
     s = g.sum(axis=1, keepdims=True)
     loss = float(np.log(s).sum() - picked) * per_row

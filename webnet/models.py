@@ -6,6 +6,7 @@ from importlib import resources
 
 import numpy as np
 
+from . import architecture, serialize
 from .conv import Conv2D
 from .layers import Flatten, LinearLayer, ReLU, Reshape, Softmax
 from .losses import CrossEntropy
@@ -59,7 +60,28 @@ PRETRAINED_ARCH = "784-128-10"
 
 def pretrained():
     """The shipped pretrained 784-128-10 model (see the README for how it was made)."""
-    return NeuralNetwork.load(resources.files("webnet").joinpath("assets", PRETRAINED).read_bytes())
+    return serialize.load(resources.files("webnet").joinpath("assets", PRETRAINED).read_bytes())
+
+
+DIGIT_PIXELS, DIGIT_CLASSES = 784, 10
+DIGIT_IMAGES = ((1, 28, 28), (28, 28))  # what a first Reshape may make of the 784 pixels
+
+
+def check_digit_classifier(net):
+    """Raise ``ValueError`` with a plain message unless ``net`` classifies 28x28 digits into 10
+    classes: it takes 784 pixels (flat, or reshaped to (1, 28, 28) or (28, 28) by its first
+    layer), ends in a Softmax over 10 outputs, and is a network webnet can save and load."""
+    try:
+        plan = architecture.check(architecture.describe(net))
+    except architecture.ArchitectureError as e:
+        raise ValueError(f"this model is not one webnet can use: {e}") from None
+    if plan.input_shape != (DIGIT_PIXELS,):
+        raise ValueError(f"this model takes {plan.input_shape[0]} inputs, not {DIGIT_PIXELS} (28x28 pixels)")
+    first = net.layers[0]
+    if isinstance(first, Reshape) and first.shape not in DIGIT_IMAGES:
+        raise ValueError(f"this model reshapes the 784 pixels into {first.shape}, not a 28x28 image")
+    if plan.output_shape != (DIGIT_CLASSES,):
+        raise ValueError(f"this model has {plan.output_shape[0]} outputs, not {DIGIT_CLASSES} (one per digit)")
 
 
 def architecture_name(net):

@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 
-from . import serialize
 from .layers import LinearLayer, Softmax
 from .losses import CrossEntropy, fused_step, labels_of
 
@@ -147,18 +146,19 @@ class NeuralNetwork:
             self._take_snapshot()
         fused = self.fused
         layers = self.layers[:-1] if fused else self.layers
-        acts = [x]
-        for layer in layers:
-            acts.append(layer.forward(acts[-1]))
+        out, caches = x, []
+        for layer in layers:  # each cache goes from this forward to the same layer's step below
+            out, cache = layer.forward_train(out)
+            caches.append(cache)
         if fused:
-            # a LinearLayer's output is a fresh array its backward does not read: the loss may
-            # overwrite it (not so an activation's, which its backward reads, or a view of the input)
-            loss, g, correct = fused_step(acts[-1], Y_batch, self.loss.reduction, scale=learning_rate,
+            # a LinearLayer's output is a fresh array its step does not read: the loss may
+            # overwrite it (not so an activation's, which its step reads, or a view of the input)
+            loss, g, correct = fused_step(out, Y_batch, self.loss.reduction, scale=learning_rate,
                                           overwrite=bool(layers) and isinstance(layers[-1], LinearLayer))
         else:
-            loss = self.loss(acts[-1], Y_batch)
-            g = self.loss.grad_x(acts[-1], Y_batch)
-            correct = int(np.count_nonzero(acts[-1].argmax(axis=1) == labels_of(Y_batch)))
+            loss = self.loss(out, Y_batch)
+            g = self.loss.grad_x(out, Y_batch)
+            correct = int(np.count_nonzero(out.argmax(axis=1) == labels_of(Y_batch)))
             # backprop is linear in the gradient: scale it by the learning rate once, at the top,
             # and every layer's update is then p -= g (layers are called with lr = 1)
             g *= np.asarray(learning_rate, dtype=g.dtype)
@@ -168,7 +168,7 @@ class NeuralNetwork:
             self._diverged(loss, learning_rate)
         self.last_correct = correct
         for i in range(len(layers) - 1, -1, -1):
-            g = layers[i].sgd_step(acts[i], acts[i + 1], g, 1.0, need_grad_x=i > 0)
+            g = layers[i].sgd_step(caches[i], g, 1.0, need_grad_x=i > 0)
         self.step_count += 1
         return loss
 
@@ -213,30 +213,31 @@ class NeuralNetwork:
 
     # -- state ---------------------------------------------------------------------------------
     def state_dict(self):
-        """{"0.W": copy, "0.b": copy, ...}."""
-        return serialize.state_dict(self)
+        """{"0.W": copy, "0.b": copy, ...}, in the order of ``named_parameters``."""
+        return {name: p.copy() for name, p in self.named_parameters()}
 
     def load_state_dict(self, state):
-        """Strict load (missing / extra keys, shape or dtype mismatch: ``ValueError``, no change)."""
-        serialize.load_state_dict(self, state)
+        """Copy ``state`` into the live parameters (every alias stays valid). Strict: a missing or
+        unexpected key, a shape or dtype mismatch or a NaN / infinite value raises ``ValueError``
+        naming the key, and then nothing has been changed."""
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        extra = [k for k in state if k not in params]
+        for keys, what in ((missing, "missing key"), (extra, "unexpected key")):
+            if keys:
+                more = f" (and {len(keys) - 1} more)" if len(keys) > 1 else ""
+                raise ValueError(f"{what} {keys[0]!r} in state dict{more}")
+        for k, p in params.items():
+            v = np.asarray(state[k])
+            if v.shape != p.shape:
+                raise ValueError(f"shape mismatch for {k!r}: model has {p.shape}, state dict has {v.shape}")
+            if v.dtype != p.dtype:
+                raise ValueError(f"dtype mismatch for {k!r}: model has {p.dtype}, state dict has {v.dtype}")
+            if not np.isfinite(v).all():
+                raise ValueError(f"{k!r} contains NaN or infinite values")
+        for k, p in params.items():
+            np.copyto(p, state[k])
         self._snapshot = None
-
-    def save(self, file):
-        """Write the architecture and weights to an ``.npz`` (path or binary file object)."""
-        serialize.save(self, file)
-
-    @classmethod
-    def load(cls, file):
-        """A network rebuilt from a file written by ``save`` (``ModelFileError`` if unsound)."""
-        return serialize.load(file)
-
-    def load_weights(self, file):
-        """Load a saved file's weights into this network; on any error it is left unchanged."""
-        _, arrays = serialize.read(file)
-        try:
-            self.load_state_dict(arrays)
-        except ValueError as e:
-            raise serialize.ModelFileError(f"the file does not fit this model: {e}") from None
 
     # -- description -------------------------------------------------------------------------
     def __repr__(self):

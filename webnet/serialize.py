@@ -1,181 +1,196 @@
-"""Saving and loading models: ``.npz`` files read with ``allow_pickle=False``, never unpickled.
+"""Saving and loading models (``webnet.save``, ``webnet.load``, ``webnet.load_weights``).
 
-A file holds one array per parameter (``"0.W"``, ``"0.b"``, ...) and ``__webnet__``: the
-architecture as UTF-8 JSON bytes in a uint8 array, so a file rebuilds its own model.
+A model file is an ``.npz``: one array per parameter (``"0.W"``, ``"0.b"``, ...) and
+``__webnet__``, the architecture as UTF-8 JSON bytes in a uint8 array (with an optional "model
+card": a small JSON object saying how the model was made). A file rebuilds its own model.
+
+Reading trusts nothing: the file is parsed by ``npz.Archive`` within the limits below and those of
+``architecture``, every size is checked before anything is allocated, and anything unsound raises
+``ModelFileError`` with a plain message. Nothing is unpickled; a refused file changes nothing.
 """
 from __future__ import annotations
 
 import io
 import json
 import os
-import zipfile
-import zlib
 
 import numpy as np
 
-from .conv import Conv2D, SimpleConv
-from .layers import Flatten, LinearLayer, ReLU, Reshape, Sigmoid, Softmax, Tanh
-from .losses import CrossEntropy
+from . import architecture, npz
+from .network import NeuralNetwork
 
-FORMAT = "webnet-model"
-VERSION = 1
 META_KEY = "__webnet__"
+MAX_FILE_BYTES = 512 * 2**20  # a model at the parameter limit in float64 is about 400 MB
+MAX_META_BYTES = 65_536  # the JSON description, card included
+MAX_CARD_BYTES = 16_384
+MAX_JSON_DEPTH = 16
+PARAM_DTYPES = (np.float32, np.float64)
+
+NPY_MAGIC = b"\x93NUMPY"
+PICKLE_MAGIC = tuple(b"\x80" + bytes([protocol]) for protocol in (2, 3, 4, 5))
 
 
 class ModelFileError(ValueError):
-    """A model file that is missing, truncated, corrupted, pickled or not a webnet model."""
+    """A model file that is missing, truncated, corrupted, pickled, too large or not a webnet model."""
 
 
-def state_dict(net):
-    """{name: copy of the parameter}, in the network's order."""
-    return {name: p.copy() for name, p in net.named_parameters()}
-
-
-def load_state_dict(net, state):
-    """Copy ``state`` into the live parameters. Strict: a missing or unexpected key, a shape or a
-    dtype mismatch raises ``ValueError`` naming the key, and then nothing has been changed."""
-    params = dict(net.named_parameters())
-    missing = [k for k in params if k not in state]
-    extra = [k for k in state if k not in params]
-    if missing:
-        raise ValueError(f"missing key {missing[0]!r} in state dict" + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
-    if extra:
-        raise ValueError(f"unexpected key {extra[0]!r} in state dict" + (f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""))
-    for k, p in params.items():
-        v = np.asarray(state[k])
-        if v.shape != p.shape:
-            raise ValueError(f"shape mismatch for {k!r}: model has {p.shape}, state dict has {v.shape}")
-        if v.dtype != p.dtype:
-            raise ValueError(f"dtype mismatch for {k!r}: model has {p.dtype}, state dict has {v.dtype}")
-        if not np.isfinite(v).all():
-            raise ValueError(f"{k!r} contains NaN or infinite values")
-    for k, p in params.items():
-        np.copyto(p, state[k])
-
-
-# -- architecture ------------------------------------------------------------------------------
-def _build_layer(spec, dtype):
-    kind = spec.get("type")
-    if kind == "LinearLayer":
-        return LinearLayer(spec["in_features"], spec["out_features"], rng=np.random.default_rng(0), dtype=dtype)
-    if kind == "Conv2D":
-        return Conv2D(spec["in_channels"], spec["out_channels"], spec["kernel_size"], spec.get("stride", 1),
-                      spec.get("padding", 0), rng=np.random.default_rng(0), dtype=dtype)
-    if kind == "SimpleConv":
-        return SimpleConv(np.zeros(spec["kernel_shape"], dtype=dtype))
-    if kind == "Reshape":
-        return Reshape(spec["shape"])
-    simple = {"ReLU": ReLU, "Sigmoid": Sigmoid, "Tanh": Tanh, "Softmax": Softmax, "Flatten": Flatten}
-    if kind in simple:
-        return simple[kind]()
-    raise ModelFileError(f"unknown layer type {kind!r}")
-
-
-def describe(net):
-    """The JSON-able architecture of ``net``."""
-    return {"format": FORMAT, "version": VERSION, "dtype": str(net.dtype),
-            "layers": [layer.spec() for layer in net.layers], "loss": net.loss.spec()}
-
-
-def build(arch):
-    """A freshly initialised network from ``describe``'s output."""
-    from .network import NeuralNetwork
-
-    if not isinstance(arch, dict) or arch.get("format") != FORMAT:
-        raise ModelFileError("not a webnet model description")
-    if arch.get("version") != VERSION:
-        raise ModelFileError(f"unsupported webnet model version {arch.get('version')!r} (this is {VERSION})")
+# -- writing -------------------------------------------------------------------------------------
+def _card_json(card):
+    if not isinstance(card, dict) or not all(isinstance(k, str) for k in card):
+        raise ValueError(f"the model card must be a dict with string keys, got {type(card).__name__}")
     try:
-        dtype = np.dtype(arch["dtype"])
-        if dtype.kind != "f":
-            raise ModelFileError(f"parameter dtype must be floating point, got {dtype}")
-        layers = [_build_layer(spec, dtype) for spec in arch["layers"]]
-        loss_spec = arch["loss"]
-        if loss_spec.get("type") != "CrossEntropy":
-            raise ModelFileError(f"unknown loss {loss_spec.get('type')!r}")
-        loss = CrossEntropy(loss_spec.get("eps", 1e-8), loss_spec.get("reduction", "mean"))
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError) as e:
-        raise ModelFileError(f"invalid architecture description: {e}") from None
-    return NeuralNetwork(layers, loss)
+        text = json.dumps(card, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"the model card must hold only JSON values (text, finite numbers, lists, dicts): {e}") from None
+    if len(text.encode()) > MAX_CARD_BYTES:
+        raise ValueError(f"the model card takes {len(text.encode()):,} bytes as JSON, at most {MAX_CARD_BYTES:,}")
+    return json.loads(text)
 
 
-# -- files -------------------------------------------------------------------------------------
-def write_npz(file, arrays):
-    """``np.savez_compressed`` with fixed timestamps: the same arrays always give the same bytes."""
-    with zipfile.ZipFile(file, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for key, value in arrays.items():
-            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w", force_zip64=True) as f:
-                np.lib.format.write_array(f, np.asarray(value), allow_pickle=False)
+def save(net, file, card=None):
+    """Write ``net`` (architecture and weights) to ``file``, a path or a binary file object, as
+    ``.npz``; ``card`` is an optional small JSON-able dict stored with it (see ``read_card``).
+
+    A network that ``load`` would refuse (too large, unknown layers, not ending in Softmax ...)
+    raises ``ValueError`` here instead of writing a file nobody can read.
+    """
+    meta = architecture.describe(net)
+    if card is not None:
+        meta["card"] = _card_json(card)
+    architecture.check(meta)
+    blob = json.dumps(meta).encode()
+    if len(blob) > MAX_META_BYTES:
+        raise ValueError(f"the model's description takes {len(blob):,} bytes, at most {MAX_META_BYTES:,}")
+    npz.write_npz(file, {META_KEY: np.frombuffer(blob, np.uint8), **net.state_dict()})
 
 
-def save(net, file):
-    """Write ``net`` to ``file`` (a path or a binary file object) as ``.npz``."""
-    meta = np.frombuffer(json.dumps(describe(net)).encode(), dtype=np.uint8)
-    write_npz(file, {META_KEY: meta, **state_dict(net)})
+# -- reading -------------------------------------------------------------------------------------
+def _open(file):
+    """(name for messages, seekable binary file, its size)."""
+    if isinstance(file, (str, os.PathLike)):
+        name = os.fspath(file)
+        try:
+            size = os.stat(name).st_size
+            if os.path.isdir(name):
+                raise ModelFileError(f"{name} is a folder, not a model file")
+            if size > MAX_FILE_BYTES:
+                raise ModelFileError(f"{name} is {size:,} bytes; model files over {MAX_FILE_BYTES:,} are refused")
+            return name, open(name, "rb"), size
+        except FileNotFoundError:
+            raise ModelFileError(f"{name}: no such file") from None
+        except OSError as e:
+            raise ModelFileError(f"{name}: cannot be read ({e.strerror or e})") from None
+    name = "the uploaded file"
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        data = bytes(file)
+    else:
+        data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ModelFileError(f"{name} is over {MAX_FILE_BYTES:,} bytes; larger model files are refused")
+    return name, io.BytesIO(data), len(data)
 
 
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-NPY_MAGIC = b"\x93NUMPY"
-PICKLE_MAGIC = tuple(b"\x80" + bytes([protocol]) for protocol in (2, 3, 4, 5))
-PICKLED = "{} contains pickled data, which webnet never loads"
+def _sniff(f, name):
+    """Name what the file is when it is plainly not a zip archive."""
+    head = f.read(8)
+    if head.startswith(NPY_MAGIC):
+        raise ModelFileError(f"{name} is a single .npy array, not a webnet model (.npz)")
+    if head.startswith(PICKLE_MAGIC):
+        raise ModelFileError(f"{name} contains pickled data, which webnet never loads")
+    if not head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise ModelFileError(f"{name} is not a webnet model: not an .npz archive" + (" (it is empty)" if not head else ""))
+
+
+def _no_constants(text):
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _unique_keys(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"the key {next(k for k in keys if keys.count(k) > 1)!r} appears twice in one object")
+    return dict(pairs)
+
+
+def _parse_meta(blob):
+    try:
+        meta = json.loads(blob.decode("utf-8"), parse_constant=_no_constants, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise architecture.ArchitectureError("the architecture description is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise architecture.ArchitectureError(f"the architecture description is not valid JSON ({str(e)[:80]})") from None
+    stack = [(meta, 1)]
+    while stack:  # nesting depth, without recursion
+        obj, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise architecture.ArchitectureError(f"the architecture description is nested over {MAX_JSON_DEPTH} deep")
+        children = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    if isinstance(meta, dict) and "card" in meta and len(json.dumps(meta["card"]).encode()) > MAX_CARD_BYTES:
+        raise architecture.ArchitectureError(f"the model card is over {MAX_CARD_BYTES:,} bytes")
+    return meta
+
+
+def _read_checked(f, size):
+    """(architecture, {key: array}) from an open archive, or ``NpzError`` / ``ArchitectureError``."""
+    archive = npz.Archive(f, size, (np.uint8, *PARAM_DTYPES), max_entries=2 * architecture.MAX_LAYERS + 1,
+                          max_bytes=architecture.MAX_PARAMETERS * 8 + MAX_META_BYTES + 256 * (2 * architecture.MAX_LAYERS + 1))
+    meta_entry = archive.entries.get(META_KEY)
+    if meta_entry is None:
+        raise architecture.ArchitectureError(f"it is an .npz file but not a webnet model (no {META_KEY} entry)")
+    if meta_entry.dtype != np.uint8 or len(meta_entry.shape) != 1 or meta_entry.nbytes > MAX_META_BYTES:
+        raise architecture.ArchitectureError(f"its {META_KEY} entry is not a JSON text of at most {MAX_META_BYTES:,} bytes")
+    arch = _parse_meta(archive.read(META_KEY).tobytes())
+    plan = architecture.check(arch)
+    dtype = np.dtype(arch["dtype"])
+    found = {k: e for k, e in archive.entries.items() if k != META_KEY}
+    for key, shape in plan.params.items():
+        e = found.get(key)
+        if e is None:
+            raise architecture.ArchitectureError(f"the weights lack {key!r}")
+        if e.shape != shape or e.dtype != dtype:
+            raise architecture.ArchitectureError(f"{key!r} is {e.dtype} {e.shape}; the architecture needs {dtype} {shape}")
+    unexpected = sorted(set(found) - set(plan.params))
+    if unexpected:
+        raise architecture.ArchitectureError(f"unexpected entry {unexpected[0]!r} (not a parameter of the architecture)")
+    for key in plan.params:  # integrity and finiteness first, with nothing the arrays' size allocated
+        archive.check(key, finite=True)
+    return arch, {key: archive.read(key) for key in plan.params}
 
 
 def read(file):
-    """(architecture dict, {name: array}) from a path, bytes or a binary file object.
-
-    Raises ``ModelFileError`` with a plain message for anything that is not a sound webnet file.
-    """
-    name = os.fspath(file) if isinstance(file, (str, os.PathLike)) else "the uploaded file"
-    try:
-        if isinstance(file, (str, os.PathLike)):
-            with open(file, "rb") as f:
-                blob = f.read()
-        elif isinstance(file, (bytes, bytearray, memoryview)):
-            blob = bytes(file)
-        else:
-            blob = file.read()
-    except FileNotFoundError:
-        raise ModelFileError(f"{name}: no such file") from None
-    except OSError as e:
-        raise ModelFileError(f"{name}: cannot be read ({e.strerror or e})") from None
-    if blob.startswith(NPY_MAGIC):
-        raise ModelFileError(f"{name} is a single .npy array, not a webnet model (.npz)")
-    if blob.startswith(PICKLE_MAGIC):
-        raise ModelFileError(PICKLED.format(name))
-    if not blob.startswith(ZIP_MAGIC):
-        empty = " (it is empty)" if not blob else ""
-        raise ModelFileError(f"{name} is not a webnet model: not an .npz archive{empty}")
-    try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-            if META_KEY not in z.files:
-                raise ModelFileError(f"{name} is an .npz file but not a webnet model (no {META_KEY} entry)")
-            arrays = {k: z[k] for k in z.files}
-    except ModelFileError:
-        raise
-    except ValueError as e:
-        if "pickle" in str(e):
-            raise ModelFileError(PICKLED.format(name)) from None
-        raise ModelFileError(f"{name} is not a valid model file ({e})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error) as e:
-        raise ModelFileError(f"{name} is truncated or corrupted ({type(e).__name__}: {e})") from None
-    meta = arrays.pop(META_KEY)
-    try:
-        arch = json.loads(meta.astype(np.uint8).tobytes().decode())
-    except (ValueError, UnicodeDecodeError):
-        raise ModelFileError(f"{name}: the architecture description is not valid JSON") from None
-    return arch, arrays
+    """(architecture dict, {name: array}, card or None) from a path, bytes or a binary file
+    object. Raises ``ModelFileError`` with a plain message for anything that is not a sound,
+    buildable webnet model within the limits."""
+    name, f, size = _open(file)
+    with f:
+        _sniff(f, name)
+        try:
+            arch, arrays = _read_checked(f, size)
+        except (npz.NpzError, architecture.ArchitectureError) as e:
+            raise ModelFileError(f"{name}: {e}") from None
+        except OSError as e:
+            raise ModelFileError(f"{name}: cannot be read ({e.strerror or e})") from None
+    return arch, arrays, arch.get("card")
 
 
 def load(file):
-    """A new network rebuilt from a file written by ``save``."""
-    arch, arrays = read(file)
-    net = build(arch)
-    try:
-        load_state_dict(net, arrays)
-    except ValueError as e:
-        raise ModelFileError(f"weights do not match the architecture: {e}") from None
+    """A new network rebuilt from a file written by ``save`` (``ModelFileError`` if unsound)."""
+    arch, arrays, _ = read(file)
+    net = architecture.build(arch)
+    net.load_state_dict(arrays)  # shapes, dtypes and finiteness were checked by read
     return net
+
+
+def load_weights(net: NeuralNetwork, file):
+    """Load a saved file's weights into ``net``; on any error it is left unchanged."""
+    _, arrays, _ = read(file)
+    try:
+        net.load_state_dict(arrays)
+    except ValueError as e:
+        raise ModelFileError(f"the file does not fit this model: {e}") from None
+
+
+def read_card(file):
+    """The model card saved with the file (a dict), or None if it has none."""
+    return read(file)[2]

@@ -43,9 +43,6 @@ class StudentLayer(Layer):
     def grad_params(self, x, grad_out):
         return self.student.grad_params(x, grad_out) if self.param_names else []
 
-    def sgd_step(self, x, y, grad_out, lr, need_grad_x=True):
-        return Layer.sgd_step(self, x, y, grad_out, lr, need_grad_x)  # the plain path: the student's gradients
-
     def astype(self, dtype):
         student = copy.deepcopy(self.student)
         for name in self.param_names:
