@@ -181,3 +181,36 @@ def status_numbers(page):
     t = text(page, ".train-status")
     m = re.search(r"epoch (\d+)/\d+ · batch (\d+)/", t)
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+PASTE = """([el, text]) => {
+  el.focus()
+  const range = document.createRange()
+  range.selectNodeContents(el)
+  const selection = el.getRootNode().getSelection ? el.getRootNode().getSelection() : window.getSelection()
+  selection.removeAllRanges()
+  selection.addRange(range)
+  const data = new DataTransfer()
+  data.setData("text/plain", text)
+  el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }))
+}"""
+
+
+def paste_code(page, text):
+    """Replace the Exercises editor's code with ``text`` as a student pasting it would."""
+    from playwright.sync_api import expect
+
+    code = page.locator(".webnet-code[data-ready='true']")
+    expect(code).to_have_count(1, timeout=WAIT_MS)
+    page.evaluate(PASTE, [code.element_handle(), text])
+
+
+def check_layer(page):
+    """Press Check my layer and wait for the answer; returns the verdicts of the table's rows."""
+    from playwright.sync_api import expect
+
+    result = page.locator(".check-result[data-checks]").first
+    before = int(result.get_attribute("data-checks"))
+    page.get_by_role("button", name="Check my layer").click()
+    expect(page.locator(f".check-result[data-checks='{before + 1}']")).to_have_count(1, timeout=WAIT_MS)
+    return page.locator("td.verdict").evaluate_all("cells => cells.map(c => c.dataset.verdict)")

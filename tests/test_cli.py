@@ -82,3 +82,54 @@ def test_diverging_run_is_explained(tmp_path):
     r = run("train", "784-32-10", "--epochs", "1", "--subset", "500", "--lr", "1e6")
     assert r.returncode == 2 and "diverged" in r.stderr and "smaller learning rate" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+# -- check: the exercises outside the browser ------------------------------------------------------
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_passes_every_reference_solution(tmp_path):
+    from webnet.exercises import EXERCISES
+
+    for name, exercise in EXERCISES.items():
+        r = run("check", write(tmp_path, f"{name}.py", exercise.solution))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert f"All checks pass: {exercise.class_name} is ready to train with." in r.stdout
+
+
+def test_check_fails_every_gallery_bug(tmp_path):
+    from webnet.exercises import BUGS, GALLERY
+
+    for name in GALLERY:
+        r = run("check", write(tmp_path, f"{name}.py", BUGS[name].source))
+        assert r.returncode == 1, (name, r.stdout, r.stderr)
+        assert r.stdout.rstrip().endswith("does not pass yet.") and not r.stderr
+
+
+def test_check_in_russian_by_exercise_name(tmp_path):
+    from webnet.exercises import EXERCISES
+
+    source = EXERCISES["tanh"].solution.replace("class Tanh", "class MyTanh")
+    r = run("check", write(tmp_path, "t.py", source), "--exercise", "tanh", "--lang", "ru")
+    assert r.returncode == 0 and "Все проверки пройдены: с Tanh можно обучать сеть." in r.stdout
+    assert "отлично" in r.stdout and "excellent" not in r.stdout
+
+
+@pytest.mark.parametrize("source, message", [
+    ("class ReLU:\n    def forward(self, x)\n        return x\n", "syntax error on line 2: expected ':'"),
+    ("x = 1\n", "no class to check"),
+    ("import numpy\nraise SystemError('at import')\n", "raised SystemError: at import while it was loading (line 2"),
+])
+def test_check_bad_files_one_line_exit_2(tmp_path, source, message):
+    path = write(tmp_path, "bad.py", source)
+    r = run("check", path)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [f"webnet: error: {path}: " + r.stderr.split(": ", 3)[-1].strip()]
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_check_missing_file(tmp_path):
+    r = run("check", tmp_path / "nope.py")
+    assert r.returncode == 2 and r.stderr.strip() == f"webnet: error: {tmp_path / 'nope.py'}: no such file"

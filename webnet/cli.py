@@ -1,4 +1,4 @@
-"""``python -m webnet``: train, gradcheck, predict, info.
+"""``python -m webnet``: train, gradcheck, check, predict, info.
 
 Bad input (a missing file, an unreadable image, a bad architecture, an impossible setting, a
 corrupt model) prints one line on stderr and exits with status 2, without a traceback.
@@ -76,6 +76,12 @@ def parser():
     g.add_argument("--coords", type=positive_int, default=40, help="coordinates checked per tensor")
     g.add_argument("--seed", type=int, default=0)
 
+    c = sub.add_parser("check", help="grade the layers you wrote (the exercises) against finite differences")
+    c.add_argument("file", metavar="FILE.py", help="a file defining LinearLayer, ReLU, ... (the exercises' classes)")
+    c.add_argument("--exercise", metavar="NAME", help="grade this exercise (its class, or the file's only class)")
+    c.add_argument("--lang", choices=("en", "ru"), default="en", help="the report's language")
+    c.add_argument("--seed", type=int, default=0)
+
     r = sub.add_parser("predict", help="classify PNG images of digits")
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("--model", help="a model saved by train --save (default: the shipped pretrained one)")
@@ -139,6 +145,28 @@ def cmd_gradcheck(args, out):
     return 0 if all(r.ok for r in rows) else 1
 
 
+def cmd_check(args, out):
+    """Exit 0 when every quantity of every graded class passes, 1 when one fails, 2 when the file
+    cannot be read or run (one line naming the file)."""
+    from . import exercises
+    from .exercises.explain import problem_text, report_text
+
+    try:
+        with open(args.file, encoding="utf-8") as f:
+            source = f.read()
+    except FileNotFoundError:
+        raise UsageError(f"{args.file}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UsageError(f"{args.file}: cannot be read ({getattr(e, 'strerror', None) or e})") from None
+    try:
+        reports = exercises.grade_source(source, args.exercise, filename=os.path.abspath(args.file),
+                                         rng=np.random.default_rng(args.seed))
+    except exercises.CodeProblem as e:
+        raise UsageError(f"{args.file}: {problem_text(e, args.lang)}") from None
+    print(report_text(reports, args.lang), file=out)
+    return 0 if all(r.passed for r in reports) else 1
+
+
 def predict_model(path):
     """The model ``predict`` uses: the file at ``path`` if given (it must classify digits), else
     the shipped one."""
@@ -185,7 +213,8 @@ def cmd_info(args, out):
     print(f"data cache: {data.cache_dir()} (set {data.CACHE_ENV} to move it)", file=out)
 
 
-COMMANDS = {"train": cmd_train, "gradcheck": cmd_gradcheck, "predict": cmd_predict, "info": cmd_info}
+COMMANDS = {"train": cmd_train, "gradcheck": cmd_gradcheck, "check": cmd_check, "predict": cmd_predict,
+            "info": cmd_info}
 
 
 def main(argv=None, out=None):

@@ -24,7 +24,8 @@ def _labels(y, name, n=None, num_classes=None):
         y = y.astype(np.int64)
     if num_classes is not None and y.size and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"{name}: labels must be in [0, {num_classes}), got {y.min()} to {y.max()}")
-    return y
+    # as numpy's index type: int64 natively, int32 in Pyodide (wasm32), whose bincount refuses int64
+    return y.astype(np.intp, copy=False)
 
 
 def _probs(probs, n):

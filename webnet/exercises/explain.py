@@ -62,7 +62,8 @@ def report_text(reports, lang="en"):
         if report.problem is not None:
             lines.append("   " + text(report.problem.key, lang, **report.problem.values))
         for row in report.rows:
-            lines.append(f"   {row.layer:<22} {row.what:<8} {row.verdict:<11} {row.max_rel_error:9.1e}")
+            verdict = text("verdict." + row.verdict, lang)
+            lines.append(f"   {row.layer:<22} {row.what:<8} {verdict:<13} {row.max_rel_error:9.1e}")
             lines += ["      " + text(key, lang, **values) for key, values in sentences(row)]
             lines += ["      " + line for line in difference_map(row)]
         if report.output.strip():

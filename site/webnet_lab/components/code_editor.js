@@ -6,7 +6,8 @@
 // Python says what to show (model.opened: a text, or what the browser kept for an exercise);
 // the code is kept in the browser (localStorage, under the document's key) after every change, so
 // a reload loses nothing, and sent to Python (model.value) a moment after typing stops.
-// Tab indents; Escape, then Tab, leaves the editor (no keyboard trap).
+// Before Python checks the code it asks for it (model.asked), so a click right after typing checks
+// what was typed. Tab indents; Escape, then Tab, leaves the editor (no keyboard trap).
 
 let loading = null
 function libraries(model) {
@@ -93,6 +94,15 @@ export function render({ model, el }) {
       if (model.value !== text) model.value = text
     })
     model.on("opened", open)
+    // Python asks for the code before it checks it (a parameter, not a message: the page's
+    // embedded document does not deliver messages from Python), and gets it with the request's number
+    model.on("asked", () => {
+      clearTimeout(timer)
+      const text = jar.toString()
+      store(key, text)
+      // after this tick: a message sent while the page applies Python's change would be dropped
+      setTimeout(() => model.send_msg({ answered: model.asked, text }), 0)
+    })
     open()
     code.dataset.ready = "true"
   })

@@ -31,9 +31,23 @@ class CodeEditor(JSComponent):
     label = param.String(default="Code", doc="the editor's accessible name")
     help = param.String(default="", doc="how to use it, read out with it")
     libraries = param.Dict(default={}, constant=True)
+    asked = param.Integer(default=0, doc="bumped to ask the page for the current text")
 
     _esm = "code_editor.js"
     _stylesheets = ["code_editor.css"]
 
     def __init__(self, **params):
         super().__init__(libraries=libraries(), **params)
+        self._waiting = {}  # request number -> what to call with the text
+
+    def with_text(self, callback):
+        """Call ``callback(text)`` with the editor's current text, as the page has it: the page is
+        asked for it (typing reaches Python a moment late, and a click can overtake it)."""
+        self._waiting[self.asked + 1] = callback
+        self.asked += 1
+
+    def _handle_msg(self, data):
+        callback = self._waiting.pop(data.get("answered"), None)
+        if callback is not None:
+            self.value = data["text"]
+            callback(data["text"])

@@ -99,7 +99,7 @@ class ExercisesView(pn.viewable.Viewer):
         hint = w.Button(name=t("exercises.hint"), button_type="light", width=180, sizing_mode="fixed")
         hint.on_click(s.show_hint)
         check = w.Button(name=t("exercises.check"), button_type="primary", width=180, sizing_mode="fixed")
-        check.on_click(s.check)
+        check.on_click(lambda e: self.editor.with_text(lambda text: s.check()))
         train = w.Button(name=t("exercises.train"), button_type="success", width=200, sizing_mode="fixed")
         train.on_click(self._train)
         reset = w.Button(name=t("exercises.reset"), button_type="light", width=180, sizing_mode="fixed")
@@ -143,8 +143,10 @@ class ExercisesView(pn.viewable.Viewer):
         return io.BytesIO(self.session.code.encode("utf-8"))
 
     def _train(self, event=None):
-        if self.session.train_with() and self._show_train is not None:
-            self._show_train()
+        def train(text):
+            if self.session.train_with() and self._show_train is not None:
+                self._show_train()
+        self.editor.with_text(train)
 
     def __panel__(self):
         return self._layout
