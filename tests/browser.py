@@ -214,3 +214,15 @@ def check_layer(page):
     page.get_by_role("button", name="Check my layer").click()
     expect(page.locator(f".check-result[data-checks='{before + 1}']")).to_have_count(1, timeout=WAIT_MS)
     return page.locator("td.verdict").evaluate_all("cells => cells.map(c => c.dataset.verdict)")
+
+
+def train_one_short_epoch(page):
+    """Train one epoch on 2,000 digits from the Train tab; returns the test accuracy it shows."""
+    import re
+
+    slider(page, 10000, ["Home", "ArrowRight"])  # 2,000 training digits
+    slider(page, 30, ["Home"])  # 1 epoch
+    wait_text(page, ".train-status", re.compile(r"epoch 0/1 .*/63"))
+    page.get_by_role("button", name="Start").click()
+    t = wait_text(page, ".test-accuracy", re.compile(r"Test accuracy: 0\.\d+"), timeout=120_000)
+    return float(re.search(r"Test accuracy: (0\.\d+)", t).group(1))

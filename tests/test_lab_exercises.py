@@ -2,7 +2,6 @@
 the gallery beside the student's own code, uploads, undo, and training with the student's layer."""
 import time
 
-import numpy as np
 import panel as pn
 import pytest
 

@@ -16,7 +16,7 @@ from .serialize import ModelFileError, load, load_weights, read_card, save
 __version__ = "0.1.0"
 
 __all__ = [
-    "Conv2D", "CrossEntropy", "Epoch", "Flatten", "Layer", "LinearLayer", "ModelFileError",
+    "metrics", "Conv2D", "CrossEntropy", "Epoch", "Flatten", "Layer", "LinearLayer", "ModelFileError",
     "NeuralNetwork", "ReLU", "Reshape", "Sigmoid", "SimpleConv", "Softmax", "Tanh", "TrainingDiverged",
     "build_model", "check_digit_classifier", "load", "load_weights", "one_hot", "parse_architecture",
     "read_card", "save", "softmax_cross_entropy",
