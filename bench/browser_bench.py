@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "site"))
 
-from browser import (CHROMIUM, CHROMIUM_ARGS, answered, open_session, open_tab, serve_site, slider,  # noqa: E402
+from browser import (choose, CHROMIUM, CHROMIUM_ARGS, answered, open_session, open_tab, serve_site, slider,  # noqa: E402
                      stroke, wait_text)
 from builder import pins  # noqa: E402
 from builder.common import PAGE, SITE  # noqa: E402
@@ -111,7 +111,7 @@ def epoch_in_browser(page):
     """One epoch of 784-128-10, batch 64, 10,000 digits, in the page: the app reports the seconds
     spent in training steps (evaluation excluded)."""
     open_tab(page, "Train")
-    page.locator("select").first.select_option("64")
+    choose(page, "Batch size", "64")
     slider(page, 30, ["Home"])  # 1 epoch
     wait_text(page, ".train-status", re.compile(r"epoch 1/1 · batch 0/157"))
     page.get_by_role("button", name="Start").click()

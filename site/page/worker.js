@@ -75,7 +75,8 @@ async function start() {
   let rendered;
   try {
     lab = pyodide.pyimport("webnet_lab.worker");
-    rendered = (await lab.start(APP_SOURCE, sendPatch)).toJs();
+    // the page started this worker with its own query (?lang=ru, the experiment's settings)
+    rendered = (await lab.start(APP_SOURCE, sendPatch, self.location.search, navigator.languages.join(","))).toJs();
   } catch (e) {
     const lines = `${e}`.trim().split("\n");
     status(`The lab could not start: ${lines[lines.length - 1]}`);

@@ -12,7 +12,10 @@ import webnet
 # sends the definitions of data models only then, and a tab built later may use them. Their
 # libraries load when an instance is made (the editor's: when the Exercises tab is first shown).
 from .components import code_editor, drawing_pad  # noqa: F401
-from .i18n import Catalogue
+from .components.a11y import Accessibility
+from .components.language import LanguageSwitch
+from .context import startup
+from .i18n import LANGUAGES, Catalogue, pick_language
 from .state.checker import GradientChecker
 from .state.classifier import DrawingClassifier
 from .state.data import N_TEST, N_TRAIN
@@ -33,9 +36,11 @@ TABS = ("train", "inspect", "gradcheck", "exercises", "draw", "model")
 class App(pn.viewable.Viewer):
     """The whole lab: state objects, and the tabs over them in one language."""
 
-    def __init__(self, lang="en", **params):
+    def __init__(self, lang=None, **params):
         super().__init__(**params)
-        self.t = Catalogue(lang)
+        query, languages = startup()
+        self.query = query
+        self.t = Catalogue(lang or pick_language(query.get("lang"), languages))
         self.trainer = Trainer()
         self.models = Models(self.trainer)
         self.checker = GradientChecker(self.models)
@@ -73,7 +78,7 @@ class App(pn.viewable.Viewer):
         # in on first use (in the page this needs the document marked loaded: webnet_lab.worker).
         t = self.t
         holders = [pn.Column(pn.pane.HTML(f"<p style='color:#666'>{t('app.loading')}</p>", css_classes=["tab-loading"]),
-                             sizing_mode="stretch_width") for _ in TABS]
+                             sizing_mode="stretch_width", margin=(0, 8)) for _ in TABS]
         views = {}
 
         def show(index):
@@ -87,12 +92,20 @@ class App(pn.viewable.Viewer):
         show(0)
         tabs = self.tabs = pn.Tabs(*zip((t(f"tab.{name}") for name in TABS), holders), dynamic=False)
         tabs.param.watch(lambda event: show(event.new), "active")
-        return pn.Column(
-            pn.pane.HTML(f"<h1>{t('app.title')}</h1>", margin=(0, 10)),
-            pn.pane.HTML(f"<p>{t('app.intro')}</p>", margin=(0, 10)),
-            ModelBar(t, models=self.models),
-            tabs,
-            pn.pane.HTML(f"<p>{esc(self.about())}</p>", css_classes=["about"],
-                         styles={"color": "#666", "font-size": "12px"}),
-            max_width=1280,
-        )
+        names = {code: t(f"app.language_{code}") for code in LANGUAGES}
+        language = LanguageSwitch(current=t.lang, languages=names, label=t("app.language"),
+                                  warning=t("app.language_warning"), width=240, height=48, sizing_mode="fixed",
+                                  margin=(0, 10))
+        header = pn.FlexBox(pn.pane.HTML(f"<h1 lang='{t.lang}'>{t('app.title')}</h1>", margin=(0, 10),
+                                         styles={"flex": "1 1 300px"}), language, align_items="center",
+                            justify_content="space-between", sizing_mode="stretch_width")
+        a11y = Accessibility(labels={"increase": t("a11y.increase"), "decrease": t("a11y.decrease"),
+                                     "upload-model": t("model.upload_heading"),
+                                     "upload-code": t("exercises.upload")}, width=0, height=0, margin=0)
+        # the landmarks (roles given by a11y.js from these classes): banner, main, contentinfo
+        header.css_classes = ["landmark-banner"]
+        main = pn.Column(pn.pane.HTML(f"<p>{t('app.intro')}</p>", margin=(0, 10)), ModelBar(t, models=self.models),
+                         tabs, css_classes=["landmark-main"], sizing_mode="stretch_width")
+        about = pn.pane.HTML(f"<p>{esc(self.about())}</p>", css_classes=["about", "landmark-contentinfo"],
+                             styles={"color": "#555", "font-size": "14px"})
+        return pn.Column(header, main, about, a11y, max_width=1280)

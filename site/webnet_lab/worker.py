@@ -21,13 +21,14 @@ from panel.util import edit_readonly  # noqa: E402
 PANEL_DIST = "./panel/dist/"
 
 _send_patch = None
+SEARCH, LANGUAGES = "", ""  # the page's query and the browser's languages (webnet_lab.context)
 
 
-async def start(app_source, send_patch):
+async def start(app_source, send_patch, search="", languages=""):
     """Run ``app_source`` (site/app.py) on a fresh document; returns (docs_json, render_items,
     root_ids) for the page to render."""
-    global _send_patch
-    _send_patch = send_patch
+    global _send_patch, SEARCH, LANGUAGES
+    _send_patch, SEARCH, LANGUAGES = send_patch, search, languages
     init_doc()
     # Panel takes its components' stylesheets from the document's dist_url, as under panel serve
     state.curdoc._template_variables["dist_url"] = PANEL_DIST

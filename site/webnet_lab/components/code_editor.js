@@ -32,6 +32,24 @@ function store(key, text) {
   try { if (key) localStorage.setItem(key, text) } catch (e) { /* storage full or disabled: Python still has it */ }
 }
 
+// what Tab can reach, in the page's order, through the shadow roots (the browser's own move from a
+// contenteditable inside one was not reliable)
+const FOCUSABLE = "button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), " +
+  "a[href], [tabindex]:not([tabindex='-1']), [contenteditable]:not([contenteditable='false'])"
+function focusables(root, out = []) {
+  for (const el of root.querySelectorAll("*")) {
+    if (el.matches(FOCUSABLE) && el.getClientRects().length) out.push(el)
+    if (el.shadowRoot) focusables(el.shadowRoot, out)
+  }
+  return out
+}
+
+function deepActive() {
+  let e = document.activeElement
+  while (e && e.shadowRoot && e.shadowRoot.activeElement) e = e.shadowRoot.activeElement
+  return e
+}
+
 export function render({ model, el }) {
   const box = document.createElement("div")
   box.className = "webnet-editor"
@@ -59,13 +77,29 @@ export function render({ model, el }) {
   let escaped = false
   box.addEventListener("keydown", (e) => {  // capture: before CodeJar sees the key
     if (e.key === "Escape") { escaped = true; return }
-    if (e.key === "Tab" && escaped) { e.stopPropagation(); escaped = false; return }  // the browser moves focus
-    escaped = false
+    if (e.key === "Tab" && escaped) {  // to the control after (or, with Shift, before) the editor
+      e.stopPropagation()  // CodeJar would indent
+      escaped = false
+      const all = focusables(document), at = all.indexOf(code), step = e.shiftKey ? -1 : 1
+      // the first after it that takes the focus (a hidden file input does not)
+      for (let i = at + step; at >= 0 && i >= 0 && i < all.length; i += step) {
+        all[i].focus()
+        if (deepActive() === all[i]) { e.preventDefault(); break }
+      }  // else the browser moves the focus
+      return
+    }
+    if (!["Shift", "Control", "Alt", "Meta"].includes(e.key)) escaped = false  // (Escape, Shift+Tab)
   }, true)
 
   libraries(model).then(({ CodeJar, Prism }) => {
     const highlight = (editor) => {
       editor.innerHTML = Prism.highlight(editor.textContent, Prism.languages.python, "python")
+      // CodeJar highlights 30 ms after a key and then puts the caret back, which takes the focus
+      // back too: if it had left the editor by then (Escape, Tab), it is given back to where it went
+      const went = deepActive()
+      if (went && went !== editor && went !== document.body) {
+        queueMicrotask(() => { if (deepActive() === editor) went.focus() })
+      }
     }
     const jar = CodeJar(code, highlight, { tab: "    ", indentOn: /[:({\[]$/, addClosing: false })
     let timer = null, key = ""

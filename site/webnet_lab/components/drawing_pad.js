@@ -8,6 +8,8 @@ export function render({ model, el }) {
   const size = model.size
   const canvas = document.createElement("canvas")
   canvas.className = "webnet-pad"
+  canvas.setAttribute("role", "img")
+  canvas.setAttribute("aria-label", model.label)
   canvas.width = size
   canvas.height = size
   const ctx = canvas.getContext("2d", { willReadFrequently: true })

@@ -15,6 +15,7 @@ class DrawingPad(JSComponent):
 
     size = param.Integer(default=280, constant=True, doc="canvas pixels per side")
     clear_label = param.String(default="Clear")
+    label = param.String(default="Drawing pad", doc="the canvas's accessible name")
 
     _esm = "drawing_pad.js"
     _stylesheets = ["drawing_pad.css"]

@@ -252,6 +252,7 @@ class Trainer(param.Parameterized):
         test_acc = metrics.accuracy(probs.argmax(1), d.y_test)
         dead = monitor.dead_fraction(self.net, d.X_train[:N_PROBE])
         self.history.append(dict(epoch=self.epoch + 1, seconds=self.compute_seconds, wall=self.wall(),
+                                 train_loss=float(ep.mean_loss),
                                  train_acc=metrics.accuracy(np.concatenate(train_pred), d.y_train[:N_EVAL]),
                                  test_acc=test_acc, test_loss=metrics.mean_cross_entropy(probs, d.y_test),
                                  dead=dead))

@@ -42,3 +42,14 @@ def on_upload(file_input, callback):
             seen.append((id(value), name))
             callback(value if value is not None else b"", name)
     file_input.param.watch(changed, ["value", "filename"])
+
+
+def table_html(summary, caption, header, rows, css_class):
+    """A chart's numbers as a table in a closed <details>: for screen readers, and for copying.
+    ``header`` and each of ``rows`` are lists of cells (the rows' first cells are their headers)."""
+    head = "".join(f"<th scope='col'>{esc(h)}</th>" for h in header)
+    body = "".join("<tr><th scope='row'>" + esc(row[0]) + "</th>" + "".join(f"<td>{esc(c)}</td>" for c in row[1:])
+                   + "</tr>" for row in rows)
+    return (f"<details><summary>{esc(summary)}</summary><table class='{css_class}' "
+            "style='border-collapse:collapse;text-align:right'>"
+            f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")

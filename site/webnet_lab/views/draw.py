@@ -9,7 +9,7 @@ from bokeh.models import ColumnDataSource, FactorRange
 from ..components.drawing_pad import DrawingPad
 from ..png import png_data_uri
 from ..state.classifier import DrawingClassifier
-from .common import BLUE, DIGIT_LABELS, GREY, ORANGE, esc, figure
+from .common import BLUE, DIGIT_LABELS, GREY, ORANGE, esc, figure, table_html
 
 
 class DrawView(pn.viewable.Viewer):
@@ -19,11 +19,12 @@ class DrawView(pn.viewable.Viewer):
     def __init__(self, t, **params):
         super().__init__(**params)
         self.t = t
-        self.pad = DrawingPad(self._drawn, clear_label=t("draw.clear"), width=284, height=326, sizing_mode="fixed")
+        self.pad = DrawingPad(self._drawn, clear_label=t("draw.clear"), label=t("draw.pad_label"), sizing_mode="stretch_width", max_width=480)
         self.bars = ColumnDataSource(dict(digit=list(DIGIT_LABELS), p=[0.0] * 10, color=[GREY] * 10))
         f = figure(t("draw.probabilities"), height=240, x_range=FactorRange(*DIGIT_LABELS), y_range=(0, 1))
         f.vbar("digit", top="p", width=0.7, color="color", source=self.bars)
         self.figure = f
+        self.table = pn.pane.HTML("", css_classes=["probability-table"])
         self.classifier.param.watch(self._update_bars, "probabilities")
 
     def _drawn(self, alpha, stroke, damaged=False):
@@ -36,6 +37,10 @@ class DrawView(pn.viewable.Viewer):
 
     def _update_bars(self, event):
         p = event.new
+        self.table.object = "" if p is None else table_html(
+            self.t("draw.table_summary"), self.t("draw.probabilities"),
+            [self.t("draw.table_digit"), self.t("draw.table_p")],
+            [[d, f"{v:.3f}"] for d, v in zip(DIGIT_LABELS, p)], "probabilities")
         if p is None:
             self.bars.data = dict(digit=list(DIGIT_LABELS), p=[0.0] * 10, color=[GREY] * 10)
             return
@@ -50,7 +55,7 @@ class DrawView(pn.viewable.Viewer):
                 "style='image-rendering:pixelated;border:1px solid #bbb;border-radius:6px'/>")
 
     def prediction(self, message, answered, version):
-        return f"<p data-answer='{answered}' data-version='{version}'>{self.t(message)}</p>"
+        return f"<p role='status' data-answer='{answered}' data-version='{version}'>{self.t(message)}</p>"
 
     def source(self, model_name, version):
         if model_name is None:
@@ -67,6 +72,8 @@ class DrawView(pn.viewable.Viewer):
         preview = pn.Column(pn.pane.HTML(f"<b>{t('draw.sees')}</b>"),
                             pn.pane.HTML(pn.bind(self.preview, c.param.preview), css_classes=["preview"]),
                             width=170, sizing_mode="fixed")
-        left = pn.Column(self.pad, rand, width=320, sizing_mode="fixed")
-        right = pn.Column(prediction, source, pn.Row(preview, pn.pane.Bokeh(self.figure)))
+        instructions = pn.pane.HTML(f"<p>{t('draw.instructions')}</p>", sizing_mode="stretch_width")
+        left = pn.Column(instructions, self.pad, rand, sizing_mode="stretch_width", max_width=500,
+                         styles={"flex": "1 1 280px", "min-width": "0"})
+        right = pn.Column(prediction, source, pn.Row(preview, pn.pane.Bokeh(self.figure)), self.table)
         return pn.FlexBox(left, right, flex_wrap="wrap", gap="24px")

@@ -39,7 +39,7 @@ class ExercisesView(pn.viewable.Viewer):
     def statement(self, exercise, hints_shown):
         t, ex = self.t, EXERCISES[exercise]
         hints = "".join(f"<li>{esc(t(f'exercise.{exercise}.hint{i}'))}</li>" for i in range(1, hints_shown + 1))
-        return (f"<h3>{esc(t(f'exercise.{exercise}.title'))}: <code>{ex.class_name}</code></h3>"
+        return (f"<h2 class='section'>{esc(t(f'exercise.{exercise}.title'))}: <code>{ex.class_name}</code></h2>"
                 f"<p>{esc(t(f'exercise.{exercise}.statement'))}</p>" + (f"<ol class='hints'>{hints}</ol>" if hints else ""))
 
     def bug_banner(self, bug, checks):
@@ -100,7 +100,7 @@ class ExercisesView(pn.viewable.Viewer):
         hint.on_click(s.show_hint)
         check = w.Button(name=t("exercises.check"), button_type="primary", width=180, sizing_mode="fixed")
         check.on_click(lambda e: self.editor.with_text(lambda text: s.check()))
-        train = w.Button(name=t("exercises.train"), button_type="success", width=200, sizing_mode="fixed")
+        train = w.Button(name=t("exercises.train"), button_type="primary", width=200, sizing_mode="fixed")
         train.on_click(self._train)
         reset = w.Button(name=t("exercises.reset"), button_type="light", width=180, sizing_mode="fixed")
         reset.on_click(s.reset_to_skeleton)
@@ -116,16 +116,16 @@ class ExercisesView(pn.viewable.Viewer):
         mine.on_click(s.back_to_mine)
         download = w.FileDownload(callback=self._download, filename="my_layer.py", label=t("exercises.download"),
                                   width=180, sizing_mode="fixed")
-        upload = w.FileInput(accept=".py", width=240, sizing_mode="fixed", name=t("exercises.upload"))
+        upload = w.FileInput(accept=".py", width=240, sizing_mode="fixed", css_classes=["upload-code"])
         on_upload(upload, s.upload)
         message = pn.pane.HTML(pn.bind(lambda m: f"<p role='status'>{esc(t(m))}</p>" if m else "", s.param.message),
                                css_classes=["exercise-message"])
         banner = pn.pane.HTML(pn.bind(self.bug_banner, s.param.bug, s.param.checks), css_classes=["bug-banner-pane"])
         results = pn.pane.HTML(pn.bind(self.results, s.param.report, s.param.problem, s.param.checks),
                                css_classes=["exercise-results"])
-        left = pn.Column(choose, statement, hint, pn.pane.HTML(f"<h3>{esc(t('exercises.gallery_heading'))}</h3>"
+        left = pn.Column(choose, statement, hint, pn.pane.HTML(f"<h2 class='section'>{esc(t('exercises.gallery_heading'))}</h2>"
                                                                f"<p>{esc(t('exercises.gallery_help'))}</p>"),
-                         gallery, open_bug, mine, pn.pane.HTML(f"<h3>{esc(t('exercises.files_heading'))}</h3>"),
+                         gallery, open_bug, mine, pn.pane.HTML(f"<h2 class='section'>{esc(t('exercises.files_heading'))}</h2>"),
                          download, upload, width=320, sizing_mode="fixed")
         buttons = pn.FlexBox(check, train, reset, undo, gap="8px")
         right = pn.Column(banner, self.editor, buttons, message, results, sizing_mode="stretch_width",

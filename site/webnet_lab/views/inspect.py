@@ -16,7 +16,7 @@ from ..png import png_data_uri, tile_grid
 from ..state.data import digits
 from ..state.evaluation import Evaluation
 from ..state.models import Models
-from .common import BLUE, DIGIT_LABELS, esc, figure
+from .common import BLUE, DIGIT_LABELS, esc, figure, table_html
 
 WEIGHTS_EVERY = 1.0  # seconds between redraws of the first layer's weights while training
 SHOWN_UNITS = 64  # first-layer units whose weights are drawn
@@ -99,15 +99,9 @@ class InspectView(pn.viewable.Viewer):
     def _table_html(self, ev):
         """The confusion matrix as a table: what the chart shows, for screen readers and for copying."""
         t = self.t
-        head = "".join(f"<th scope='col'>{d}</th>" for d in DIGIT_LABELS)
-        rows = "".join(f"<tr><th scope='row'>{d}</th>" + "".join(f"<td>{c}</td>" for c in ev.confusion[i])
-                       + f"<td>{ev.per_class[i]:.2f}</td></tr>" for i, d in enumerate(DIGIT_LABELS))
-        return (f"<details><summary>{esc(t('inspect.table_summary'))}</summary>"
-                f"<table class='confusion-table' style='border-collapse:collapse;text-align:right'>"
-                f"<caption>{esc(t('inspect.confusion_title'))}</caption>"
-                f"<thead><tr><th scope='col'>{esc(t('inspect.true'))} \\ {esc(t('inspect.predicted'))}</th>{head}"
-                f"<th scope='col'>{esc(t('inspect.per_class_short'))}</th></tr></thead><tbody>{rows}</tbody></table>"
-                "</details>")
+        header = [f"{t('inspect.true')} / {t('inspect.predicted')}", *DIGIT_LABELS, t("inspect.per_class_short")]
+        rows = [[d, *ev.confusion[i], f"{ev.per_class[i]:.2f}"] for i, d in enumerate(DIGIT_LABELS)]
+        return table_html(t("inspect.table_summary"), t("inspect.confusion_title"), header, rows, "confusion-table")
 
     def _gallery_html(self, ev):
         X_test, y_test = digits()[2:]
@@ -146,5 +140,5 @@ class InspectView(pn.viewable.Viewer):
 
     def __panel__(self):
         t = self.t
-        return pn.Column(self.summary, self.plots, self.table, pn.pane.HTML(f"<h3>{t('inspect.gallery_heading')}</h3>"),
-                         self.gallery, pn.pane.HTML(f"<h3>{t('inspect.weights_heading')}</h3>"), self.weights)
+        return pn.Column(self.summary, self.plots, self.table, pn.pane.HTML(f"<h2 class='section'>{t('inspect.gallery_heading')}</h2>"),
+                         self.gallery, pn.pane.HTML(f"<h2 class='section'>{t('inspect.weights_heading')}</h2>"), self.weights)

@@ -20,7 +20,8 @@ class ModelView(pn.viewable.Viewer):
         download = pn.widgets.FileDownload(callback=s.download, filename="webnet-model.npz",
                                            label=t("model.download"), button_type="primary",
                                            width=300, sizing_mode="fixed")
-        upload = pn.widgets.FileInput(accept=".npz", multiple=False, width=300, sizing_mode="fixed")
+        upload = pn.widgets.FileInput(accept=".npz", multiple=False, width=300, sizing_mode="fixed",
+                                      css_classes=["upload-model"])
         on_upload(upload, s.upload)
         current = pn.pane.HTML(pn.bind(lambda v: f"<p data-version='{v}'>{esc(t('model.current', model=t(s.models.label())))}</p>",
                                        s.models.param.version), css_classes=["model-current"])
@@ -28,7 +29,7 @@ class ModelView(pn.viewable.Viewer):
         message = pn.pane.Alert(pn.bind(lambda m: t(m) if m else "", s.param.message), alert_type="success",
                                 visible=pn.bind(bool, s.param.message), css_classes=["upload-message"])
         s.param.watch(lambda e: setattr(message, "alert_type", "success" if e.new else "danger"), "ok")
-        return pn.Column(current, download, pn.pane.HTML(f"<h3>{t('model.upload_heading')}</h3>"),
+        return pn.Column(current, download, pn.pane.HTML(f"<h2 class='section'>{t('model.upload_heading')}</h2>"),
                          pn.pane.HTML(f"<p>{t('model.upload_help')}</p>"), upload, message, card)
 
     def card_html(self, card):
@@ -37,7 +38,7 @@ class ModelView(pn.viewable.Viewer):
             return ""
         rows = "".join(f"<tr><th scope='row' style='text-align:left;padding:2px 10px'>{esc(k)}</th>"
                        f"<td style='padding:2px 10px'>{esc(v)}</td></tr>" for k, v in card.items())
-        return (f"<h3>{esc(self.t('model.card_heading'))}</h3>"
+        return (f"<h2 class='section'>{esc(self.t('model.card_heading'))}</h2>"
                 f"<table class='card' style='border-collapse:collapse'><tbody>{rows}</tbody></table>")
 
 
@@ -69,7 +70,7 @@ class ModelBar(pn.viewable.Viewer):
             pre = m.test_accuracy("pretrained")
             if tr.history[-1]["test_acc"] < pre:
                 note = " " + t("model.worse_than_pretrained", acc=f"{pre:.4f}")
-        self.text.object = (f"<p role='status' data-version='{m.version}' data-source='{m.source}'>"
+        self.text.object = (f"<p data-version='{m.version}' data-source='{m.source}'>"
                             f"<b>{esc(t('model.in_use'))}</b> {esc(t(m.label()))}.{esc(note)}</p>")
         available = m.available()
         for source, button in self.buttons.items():

@@ -9,7 +9,7 @@ import param
 from bokeh.models import ColumnDataSource, Legend, Range1d
 
 from ..state.trainer import N_ESTIMATE, Trainer
-from .common import BLUE, ORANGE, alert_html, esc, figure
+from .common import BLUE, ORANGE, alert_html, esc, figure, table_html
 
 CHUNK_PERIOD_MS = 100  # training chunks start this often, each followed by a short sleep: in Pyodide
 # a chunk that outlasted the period would run back to back without yielding, and clicks would wait
@@ -50,8 +50,20 @@ class TrainPlots:
                                (t("train.legend_estimate", n=N_ESTIMATE), [est])],
                         orientation="horizontal", label_text_font_size="11px", spacing=8, margin=0, padding=2)
         acc.add_layout(legend, "below")
+        self.figures = (loss, acc)
+        self.table = pn.pane.HTML("", css_classes=["history-table"], sizing_mode="stretch_width")
         self.pane.objects = [pn.Column(pn.pane.Bokeh(fig), sizing_mode="stretch_width",
                                        styles={"flex": "1 1 340px", "min-width": "0"}) for fig in (loss, acc)]
+        self.pane.objects += [self.table]
+
+    def _table(self):
+        """The epochs' numbers the curves show, as a table (screen readers cannot read a canvas)."""
+        t = self.t
+        rows = [[h["epoch"], f"{h['train_loss']:.4f}", f"{h['train_acc']:.4f}", f"{h['test_acc']:.4f}",
+                 f"{h['test_loss']:.4f}"] for h in self.trainer.history]
+        header = [t("train.table_epoch"), t("train.table_loss"), t("train.table_train_acc"),
+                  t("train.table_test_acc"), t("train.table_test_loss")]
+        return table_html(t("train.table_summary"), t("train.accuracy_title"), header, rows, "history")
 
     def stream(self, *events):
         """Send the points recorded since the last call (all of them after a reset)."""
@@ -69,6 +81,8 @@ class TrainPlots:
         if len(tr.losses) > n_loss:
             xs, ys = zip(*tr.losses[n_loss:])
             self.loss_src.stream(dict(x=list(xs), y=list(ys)))
+        if len(tr.history) != n_hist:
+            self.table.object = self._table()
         if len(tr.history) > n_hist:
             new = tr.history[n_hist:]
             self.acc_src.stream(dict(epoch=[h["epoch"] for h in new], train=[h["train_acc"] for h in new],
@@ -91,7 +105,22 @@ class TrainView(pn.viewable.Viewer):
         self.trainer.param.watch(self.plots.stream, ["tick", "epochs"])
         self._periodic = None
         self.trainer.param.watch(self._busy_changed, ["running", "phase"])
+        # what a screen reader hears: the run's milestones, not every batch (a polite live region)
+        self.announce = pn.pane.HTML("", css_classes=["announce"], margin=0)
+        self.trainer.param.watch(self._announce, ["phase", "epoch"])
         self._layout = self._build()
+
+    def _announce(self, *events):
+        tr, t = self.trainer, self.t
+        epoch, batch = tr.position()
+        if tr.phase == "training" and any(e.name == "epoch" for e in events) and tr.history:
+            text = t("train.announce_epoch", epoch=tr.history[-1]["epoch"], acc=f"{tr.history[-1]['test_acc']:.3f}")
+        elif tr.phase in ("training", "paused", "finished", "stopped"):
+            text = t(f"train.announce_{tr.phase}", epoch=epoch, batch=batch,
+                     acc=f"{tr.history[-1]['test_acc']:.3f}" if tr.history else "—")
+        else:
+            return
+        self.announce.object = f"<p role='status' class='sr-only'>{esc(text)}</p>"
 
     def _busy_changed(self, *events):
         # started at the first Start and left running (an idle chunk returns at once): stopping it
@@ -141,7 +170,9 @@ class TrainView(pn.viewable.Viewer):
             arch[2].visible = tr.model_kind == "MLP" and tr.second_layer
         show_arch()
         tr.param.watch(show_arch, ["model_kind", "second_layer"])
-        lr = w.DiscreteSlider.from_param(tr.param.learning_rate, name=t("train.learning_rate"))
+        # a select, not a slider: it announces the rate itself (0.1), and a click reaches any of them
+        lr = w.Select.from_param(tr.param.learning_rate, name=t("train.learning_rate"),
+                                 options={f"{r:g}": r for r in tr.param.learning_rate.objects})
         bs = w.Select.from_param(tr.param.batch_size, name=t("train.batch_size"))
         epochs = w.IntSlider.from_param(tr.param.epochs, name=t("train.epochs"))
         size = w.IntSlider.from_param(tr.param.train_size, name=t("train.train_size"))
@@ -182,14 +213,14 @@ class TrainView(pn.viewable.Viewer):
         alert = pn.pane.HTML(pn.bind(lambda m: alert_html(t(m) if m else ""), tr.param.alert),
                              visible=pn.bind(bool, tr.param.alert), css_classes=["train-alert"])
         controls = pn.Column(
-            pn.pane.HTML(f"<h3>{esc(t('train.network_heading'))}</h3>", margin=(0, 10)), kind, *arch,
-            pn.pane.HTML(f"<h3>{esc(t('train.training_heading'))}</h3>", margin=(0, 10)), lr, bs, epochs, size, seed,
+            pn.pane.HTML(f"<h2 class='section'>{esc(t('train.network_heading'))}</h2>", margin=(0, 10)), kind, *arch,
+            pn.pane.HTML(f"<h2 class='section'>{esc(t('train.training_heading'))}</h2>", margin=(0, 10)), lr, bs, epochs, size, seed,
             width=300, sizing_mode="fixed")
         buttons = pn.FlexBox(start, pause, step, reset, gap="8px")
         for b in (start, pause, step, reset):
             b.width = 130
             b.sizing_mode = "fixed"
-        main = pn.Column(buttons, progress, status, alert, suggest, test_acc, self.plots.pane,
+        main = pn.Column(buttons, progress, status, self.announce, alert, suggest, test_acc, self.plots.pane,
                          sizing_mode="stretch_width", styles={"flex": "1 1 600px", "min-width": "0"})
         return pn.FlexBox(controls, main, gap="16px", flex_wrap="wrap")
 

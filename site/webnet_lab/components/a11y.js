@@ -1,0 +1,157 @@
+// What bokeh's and Panel's widgets lack for keyboards, screen readers and small screens, added
+// where they are drawn (inside nested shadow roots, which the page's own CSS and scripts cannot
+// reach). Runs in both runtimes; renders nothing itself.
+//
+// - every shadow root gets the lab's stylesheet (model.css: readable sizes, 44 px touch targets,
+//   a visible focus ring, no motion for prefers-reduced-motion);
+// - tabs follow the ARIA tabs pattern: role=tablist/tab, aria-selected, one tab stop, arrow keys,
+//   Home/End, Enter/Space;
+// - the page's parts are landmarks (banner, main, contentinfo: from the classes app.py gives them);
+// - slider handles get their label as accessible name and the value shown as aria-valuetext (the
+//   learning-rate slider announces 0.1, not its position); spinner buttons and file inputs get names
+//   (model.labels); a check box gets its label, and its text toggles it;
+// - a button that disables itself after a click (Pause) hands the focus to an enabled neighbour.
+
+export function render({ model, el }) {
+  const sheet = new CSSStyleSheet()
+  sheet.replaceSync(model.css)
+  const labels = model.labels
+  const seen = new WeakSet()
+  let lastFocused = null
+
+  const hostText = (node) => {
+    const host = node.getRootNode().host
+    return host ? (host.shadowRoot.textContent || "").replace(/\s+/g, " ").trim() : ""
+  }
+
+  function fixTabs(header) {
+    header.setAttribute("role", "tablist")
+    const tabs = [...header.querySelectorAll(".bk-tab")]
+    tabs.forEach((tab) => {
+      const active = tab.classList.contains("bk-active")
+      tab.setAttribute("role", "tab")
+      tab.setAttribute("aria-selected", active ? "true" : "false")
+      tab.tabIndex = active ? 0 : -1
+    })
+    if (header.dataset.webnetKeys) return
+    header.dataset.webnetKeys = "1"
+    header.addEventListener("keydown", (e) => {
+      const tabs = [...header.querySelectorAll(".bk-tab")]
+      const at = tabs.indexOf(e.target)
+      if (at < 0) return
+      const to = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 }[e.key]
+      if (to !== undefined) {
+        const next = tabs[(to + tabs.length) % tabs.length]
+        next.click()
+        next.focus()
+        e.preventDefault()
+      } else if (e.key === "Enter" || e.key === " ") {
+        e.target.click()
+        e.preventDefault()
+      }
+    })
+  }
+
+  function fix(root) {
+    for (const header of root.querySelectorAll(".bk-header")) fixTabs(header)
+    for (const role of ["banner", "main", "contentinfo"]) {
+      for (const host of root.querySelectorAll(`.landmark-${role}`)) host.setAttribute("role", role)
+    }
+    for (const group of root.querySelectorAll(".bk-input-group")) {
+      const title = group.querySelector(".bk-slider-title")
+      const handle = group.querySelector(".noUi-handle[role=slider]")
+      if (title && handle) {
+        const value = title.querySelector(".bk-slider-value")
+        const name = title.firstChild ? title.firstChild.textContent.replace(/[:\s]+$/, "") : ""
+        if (name) handle.setAttribute("aria-label", name)
+        if (value) handle.setAttribute("aria-valuetext", value.textContent)
+      }
+    }
+    for (const button of root.querySelectorAll(".bk-spin-btn-up, .bk-spin-btn-down")) {
+      button.setAttribute("aria-label", button.classList.contains("bk-spin-btn-up") ? labels.increase : labels.decrease)
+      button.tabIndex = -1  // the arrow keys in the field do the same
+    }
+    // a number field opens the phone's number keyboard (the arrows are hidden under a finger)
+    for (const input of root.querySelectorAll(".bk-spin-wrapper > input")) input.inputMode = "decimal"
+    for (const box of root.querySelectorAll("input[type=checkbox]")) {
+      if (!box.getAttribute("aria-label")) box.setAttribute("aria-label", hostText(box))
+      // its text toggles it, as a <label> would (bokeh draws a <div>): a finger-sized target
+      const text = box.parentNode.querySelector(".bk-label")
+      if (text && !text.dataset.webnetToggles) {
+        text.dataset.webnetToggles = "1"
+        text.addEventListener("click", () => box.click())
+      }
+    }
+    for (const input of root.querySelectorAll("input[type=file]")) {
+      const host = input.getRootNode().host
+      const key = host && Object.keys(labels).find((k) => host.classList.contains(k))
+      if (key) input.setAttribute("aria-label", labels[key])
+    }
+  }
+
+  function visit(root) {
+    if (!seen.has(root)) {
+      seen.add(root)
+      if (root !== document && !root.adoptedStyleSheets.includes(sheet)) {
+        root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet]
+      }
+      new MutationObserver((records) => {
+        // a new widget's shadow root gets the stylesheet before the next paint; the rest can wait
+        // for the next frame
+        for (const record of records) for (const node of record.addedNodes) visitNew(node)
+        schedule(root)
+      }).observe(root, {
+        subtree: true, childList: true, characterData: true, attributes: true,
+        attributeFilter: ["class", "disabled"],
+      })
+    }
+    fix(root)
+    for (const node of root.querySelectorAll("*")) if (node.shadowRoot) visit(node.shadowRoot)
+  }
+
+  function visitNew(node) {
+    if (node.nodeType !== Node.ELEMENT_NODE) return
+    if (node.shadowRoot) visit(node.shadowRoot)
+    for (const inner of node.querySelectorAll("*")) if (inner.shadowRoot) visit(inner.shadowRoot)
+  }
+
+  const pending = new Set()
+  function schedule(root) {
+    if (!pending.size) requestAnimationFrame(() => { for (const r of pending) visit(r); pending.clear(); refocus() })
+    pending.add(root)
+  }
+
+  // a focused button that became disabled (or was drawn anew) leaves the focus on the page's body:
+  // give it to the first enabled button near it, looking outwards from the innermost of its
+  // ancestors (across shadow roots) still in the page
+  let lastPath = []
+  document.addEventListener("focusin", (e) => {
+    lastPath = e.composedPath().filter((n) => n instanceof Element || n instanceof ShadowRoot)
+    lastFocused = lastPath[0] || null
+  }, true)
+  function enabledButton(node) {
+    for (const el of node.querySelectorAll("*")) {
+      if (el.tagName === "BUTTON" && !el.disabled && el.getClientRects().length) return el
+      const inner = el.shadowRoot && enabledButton(el.shadowRoot)
+      if (inner) return inner
+    }
+    return null
+  }
+  function refocus() {
+    if (!lastFocused || !(lastFocused.disabled || !lastFocused.isConnected)) return
+    let active = document.activeElement  // (the browser may not have moved it off the button yet)
+    while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement
+    if (active && active !== document.body && active !== lastFocused) return  // it went elsewhere
+    for (const node of lastPath.slice(1, 8)) {
+      if (!node.isConnected) continue
+      const button = enabledButton(node)
+      if (button) { button.focus(); lastFocused = button; return }
+    }
+  }
+
+  document.documentElement.style.setProperty("--bokeh-font-size", model.font_size)
+  // a sideways stroke on the drawing pad must not be taken for "go back" by the browser
+  document.documentElement.style.overscrollBehaviorX = "none"
+  el.style.display = "none"
+  visit(document)
+}

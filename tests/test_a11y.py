@@ -1,0 +1,197 @@
+"""Keyboards and screen readers, in both runtimes: axe-core finds nothing on any tab (in English and
+in Russian, with the charts drawn and a digit read); the tabs follow the ARIA tabs pattern; every
+control has a name and a slider says its value; the charts have their numbers as tables; the
+run's milestones reach a live region; the focus never falls off the page, never gets trapped."""
+import re
+import sys
+import tarfile
+
+import pytest
+from playwright.sync_api import expect
+
+from browser import ROOT, WAIT_MS, draw, open_session, open_tab, wait_text
+
+sys.path.insert(0, str(ROOT / "site"))
+from builder import pins  # noqa: E402
+from builder.fetch import npm_tarball  # noqa: E402
+
+TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Model")
+RUN_AXE = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] })
+  return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                                         nodes: v.nodes.slice(0, 3).map((n) => n.html) }))
+}"""
+# the element that has the focus, through the shadow roots
+FOCUSED = """() => { let e = document.activeElement; while (e && e.shadowRoot && e.shadowRoot.activeElement)
+  e = e.shadowRoot.activeElement; return e ? { tag: e.tagName, text: (e.textContent || "").trim().slice(0, 40),
+  disabled: !!e.disabled, role: e.getAttribute("role"), selected: e.getAttribute("aria-selected") } : null }"""
+
+
+@pytest.fixture(scope="module")
+def axe():
+    with tarfile.open(npm_tarball("axe-core", pins.AXE_CORE_VERSION, pins.AXE_CORE_NPM_SHA512)) as tar:
+        return tar.extractfile("package/axe.min.js").read().decode()
+
+
+def shown(page, tab):
+    """Open ``tab`` and wait until it is built (tabs are built the first time they are shown)."""
+    open_tab(page, tab)
+    expect(page.locator(".bk-tab.bk-active")).to_have_text(tab)
+    expect(page.locator(".tab-loading:visible")).to_have_count(0, timeout=WAIT_MS)
+
+
+def violations(page, axe):
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.evaluate(axe)
+    return page.evaluate(RUN_AXE)
+
+
+def test_axe_finds_nothing_on_any_tab(app, axe):
+    page = app.page
+    page.get_by_role("button", name="Step (one batch)").click()  # the curves and their table
+    wait_text(page, ".train-status", "batch 1/")
+    shown(page, "Draw")
+    draw(page, [[(0.5, 0.1), (0.5, 0.9)]])  # the probabilities and theirs
+    found = {}
+    for tab in TABS:
+        shown(page, tab)
+        found[tab] = violations(page, axe)
+    assert found == {tab: [] for tab in TABS}
+
+
+def test_axe_finds_nothing_in_russian(browser, target, axe):
+    session = open_session(browser, target[1] + "?lang=ru")
+    try:
+        session.wait_interactive()
+        page = session.page
+        expect(page.locator("html")).to_have_attribute("lang", "ru")
+        found = {}
+        for tab in ("Обучение", "Упражнения", "Рисунок"):
+            shown(page, tab)
+            found[tab] = violations(page, axe)
+        assert found == {tab: [] for tab in found}
+    finally:
+        session.page.context.close()
+
+
+def test_tabs_follow_the_aria_tabs_pattern(app):
+    page = app.page
+    shown(page, "Train")
+    tabs = page.get_by_role("tablist").get_by_role("tab")
+    expect(tabs).to_have_count(len(TABS))
+    expect(page.get_by_role("tab", name="Train")).to_have_attribute("aria-selected", "true")
+    assert [t.get_attribute("tabindex") for t in tabs.all()] == ["0"] + ["-1"] * (len(TABS) - 1)  # one tab stop
+    page.get_by_role("tab", name="Train").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Inspect")).to_have_attribute("aria-selected", "true")
+    assert page.evaluate(FOCUSED)["text"] == "Inspect"
+    page.keyboard.press("End")
+    expect(page.get_by_role("tab", name="Model")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowRight")  # wraps around
+    expect(page.get_by_role("tab", name="Train")).to_have_attribute("aria-selected", "true")
+    assert page.evaluate(FOCUSED) == {"tag": "DIV", "text": "Train", "disabled": False, "role": "tab",
+                                      "selected": "true"}
+
+
+def test_every_control_has_a_name_and_sliders_say_their_value(app):
+    page = app.page
+    shown(page, "Train")
+    epochs = page.get_by_role("slider", name="Epochs")
+    expect(epochs).to_have_attribute("aria-valuetext", "3")
+    epochs.focus()
+    page.keyboard.press("ArrowRight")
+    expect(epochs).to_have_attribute("aria-valuetext", "4")
+    page.keyboard.press("ArrowLeft")
+    expect(epochs).to_have_attribute("aria-valuetext", "3")
+    # the learning rate is a select: it reads the rate itself, and the keyboard changes it
+    rate = page.get_by_label("Learning rate", exact=True)
+    rate.focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(".train-status")).to_contain_text(re.compile(r"learning rate 0\.3\b"))
+    rate.select_option(label="0.1")
+    expect(page.locator(".train-status")).to_contain_text(re.compile(r"learning rate 0\.1\b"))
+    expect(page.get_by_role("checkbox", name="Second hidden layer")).to_have_count(1)
+    expect(page.get_by_role("textbox", name="Seed")).to_have_count(1)
+
+
+def test_the_charts_numbers_are_tables(app):
+    page = app.page
+    shown(page, "Train")
+    page.get_by_role("button", name="Step (one batch)").click()
+    wait_text(page, ".train-status", "batch")
+    shown(page, "Draw")
+    page.get_by_role("button", name="Clear").click()
+    draw(page, [[(0.5, 0.1), (0.5, 0.9)]])
+    table = page.locator("table.probabilities")
+    page.get_by_text("The probabilities as a table").click()
+    expect(table.locator("tbody tr")).to_have_count(10)
+    cells = table.locator("tbody td").all_inner_texts()
+    assert abs(sum(float(c) for c in cells) - 1) < 0.01
+    shown(page, "Inspect")
+    page.get_by_text("The confusion matrix and the accuracy per class as a table").click()
+    expect(page.locator("table.confusion-table tbody tr")).to_have_count(10)
+
+
+def test_a_finished_epoch_reaches_the_live_region_and_is_in_the_table(app):
+    page = app.page
+    shown(page, "Train")
+    page.get_by_role("button", name="Reset").click()
+    page.locator(".noUi-handle[aria-valuemax='10000.0']").first.focus()
+    page.keyboard.press("Home")  # 1,000 training digits
+    epochs = page.get_by_role("slider", name="Epochs")
+    epochs.focus()
+    page.keyboard.press("Home")  # one epoch
+    start = page.get_by_role("button", name="Start")
+    wait_text(page, ".train-status", "epoch 1/1 · batch 0/32")
+    start.focus()
+    page.keyboard.press("Enter")
+    live = page.locator(".announce [role=status]")
+    expect(live).to_have_text(re.compile(r"Training finished: test accuracy 0\.\d{3}\."), timeout=120_000)
+    page.get_by_text("The curves as a table").click()
+    row = page.locator("table.history tbody tr")
+    expect(row).to_have_count(1)
+    assert row.locator("th").inner_text() == "1"
+
+
+def test_the_focus_moves_on_when_pause_disables_itself(app):
+    page = app.page
+    shown(page, "Train")
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("slider", name="Epochs").focus()
+    page.keyboard.press("End")  # long enough to pause
+    page.locator(".noUi-handle[aria-valuemax='10000.0']").first.focus()
+    page.keyboard.press("End")
+    wait_text(page, ".train-status", "epoch 1/30 · batch 0/313")
+    page.get_by_role("button", name="Start").focus()
+    page.keyboard.press("Enter")
+    pause = page.get_by_role("button", name="Pause")
+    expect(pause).to_be_enabled()
+    pause.focus()
+    page.keyboard.press("Enter")
+    expect(pause).to_be_disabled()
+    page.wait_for_function(f"() => ({FOCUSED})() && !({FOCUSED})().disabled && ({FOCUSED})().tag === 'BUTTON'")
+    assert page.evaluate(FOCUSED)["text"] in {"Start", "Step (one batch)", "Reset"}
+    page.get_by_role("button", name="Reset").click()
+
+
+def test_tab_walks_the_page_and_leaves_the_code_editor(app):
+    page = app.page
+    shown(page, "Exercises")
+    editor = page.locator(".webnet-code[data-ready='true']")
+    expect(editor).to_have_count(1, timeout=WAIT_MS)
+    editor.click()
+    page.keyboard.press("Tab")  # indents: the editor keeps the focus
+    assert page.evaluate(FOCUSED)["tag"] != "BUTTON"
+    page.keyboard.press("Escape")  # (within CodeJar's 30 ms: its highlight must not take the focus back)
+    page.keyboard.press("Tab")  # leaves it, forwards
+    after = page.evaluate(FOCUSED)
+    assert after["tag"] == "BUTTON", after
+    page.keyboard.press("Shift+Tab")  # and back in
+    assert page.evaluate(FOCUSED)["role"] == "textbox"
+    page.keyboard.press("Escape")
+    page.keyboard.press("Shift+Tab")  # leaves it, backwards
+    before = page.evaluate(FOCUSED)
+    assert before["role"] != "textbox", before
+
+
+pytestmark = pytest.mark.browser

@@ -1,0 +1,110 @@
+"""The built page on a phone (390x844) and a tablet (810x1080) with touch: nothing wider than the
+screen, readable text, 44-pixel touch targets, a drawing pad as wide as it can be whose ink
+reaches every edge, and digits drawn with a finger read correctly."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from browser import CHROMIUM_ARGS, draw, open_tab, stroke  # noqa: F401  (CHROMIUM_ARGS: see conftest)
+
+DEVICES = {"phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True),
+           "tablet": dict(viewport={"width": 810, "height": 1080}, device_scale_factor=2, is_mobile=True,
+                          has_touch=True)}
+TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Model")
+
+# every visible text node's font size, and every visible control's box, through the shadow roots
+MEASURE = """() => {
+  const sizes = [], targets = [];
+  const visible = (r) => r.width > 0 && r.height > 0;
+  const walk = (root) => {
+    const texts = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (texts.nextNode()) {
+      const node = texts.currentNode, el = node.parentElement;
+      if (!el || !node.nodeValue.trim() || el.closest("style, script, .sr-only")) continue;
+      const range = document.createRange(); range.selectNodeContents(node);
+      if (!visible(range.getBoundingClientRect())) continue;
+      sizes.push([parseFloat(getComputedStyle(el).fontSize), node.nodeValue.trim().slice(0, 30)]);
+    }
+    for (let el of root.querySelectorAll("button, select, input, [role=tab], [role=slider], canvas.webnet-pad")) {
+      if (el.type === "checkbox") el = el.getRootNode().host;  // its text toggles it too (see below)
+      const r = el.getBoundingClientRect();
+      if (visible(r) && getComputedStyle(el).visibility !== "hidden" && !el.closest(".webnet-code"))
+        targets.push([Math.round(r.width), Math.round(r.height), el.tagName + "." + el.className + (el.textContent || "").slice(0, 20)]);
+    }
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) walk(el.shadowRoot);
+  };
+  walk(document);
+  return { sizes, targets, scroll: [document.documentElement.scrollWidth, document.documentElement.clientWidth] };
+}"""
+
+
+@pytest.fixture(scope="module", params=list(DEVICES))
+def device(request, browser, static_url):
+    from browser import Session
+
+    context = browser.new_context(**DEVICES[request.param])
+    session = Session(static_url, context.new_page())
+    session.page.on("pageerror", lambda e: session.errors.append(str(e)))
+    session.page.goto(static_url)
+    session.wait_interactive()
+    session.kind = request.param
+    yield session
+    context.close()
+
+
+def test_every_tab_fits_reads_and_can_be_touched(device):
+    page = device.page
+    for tab in TABS:
+        open_tab(page, tab)
+        m = page.evaluate(MEASURE)
+        assert m["scroll"][0] <= m["scroll"][1], (tab, m["scroll"])  # no horizontal scrolling
+        small = [s for s in m["sizes"] if s[0] < 14]
+        assert not small, (tab, small[:5])
+        tiny = [t for t in m["targets"] if min(t[0], t[1]) < 44]
+        assert not tiny, (tab, tiny[:5])
+
+
+def test_a_check_box_toggles_from_its_text(device):
+    page = device.page
+    open_tab(page, "Train")
+    box = page.get_by_role("checkbox", name="Second hidden layer")
+    before = box.is_checked()
+    page.locator(".bk-Checkbox .bk-label", has_text="Second hidden layer").tap()
+    expect(box).to_be_checked(checked=not before)
+    page.locator(".bk-Checkbox .bk-label", has_text="Second hidden layer").tap()
+    expect(box).to_be_checked(checked=before)
+
+
+def test_the_pad_is_as_wide_as_the_screen_allows_and_ink_reaches_every_edge(device):
+    page = device.page
+    open_tab(page, "Draw")
+    pad = page.locator("canvas.webnet-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    width = DEVICES[device.kind]["viewport"]["width"]
+    assert box["width"] >= min(280, width) and box["width"] >= min(width - 20, 480) - 1
+    page.get_by_role("button", name="Clear").click()
+    # four strokes along the four edges, each starting a pixel inside the pad (a stroke that starts
+    # in the top 20 pixels used never to reach it)
+    edge = 0.01
+    for points in ([(0.1, edge), (0.9, edge)], [(edge, 0.1), (edge, 0.9)], [(0.99, 0.1), (0.99, 0.9)],
+                   [(0.1, 0.99), (0.9, 0.99)]):
+        stroke(page, points, touch=True)
+    ink = pad.evaluate("""c => { const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data, n = c.width;
+      const alpha = (x, y) => d[4 * (y * n + x) + 3];
+      return [alpha(n >> 1, 1), alpha(1, n >> 1), alpha(n - 2, n >> 1), alpha(n >> 1, n - 2)] }""")
+    assert all(a > 128 for a in ink), ink
+
+
+def test_digits_drawn_with_a_finger_are_read(device):
+    page = device.page
+    page.get_by_role("button", name="Clear").click()
+    assert re.search(r"looks like a 1 ", draw(page, [[(0.5, 0.1), (0.5, 0.9)]], touch=True))
+    page.get_by_role("button", name="Clear").click()
+    seven = [(0.2, 0.15), (0.8, 0.15), (0.4, 0.9)]
+    assert re.search(r"looks like a 7 ", draw(page, [seven], touch=True))
+    assert device.errors == []
+
+
+pytestmark = pytest.mark.browser
