@@ -11,13 +11,14 @@ from .layers import Flatten, Layer, LinearLayer, ReLU, Reshape, Sigmoid, Softmax
 from .losses import CrossEntropy, one_hot, softmax_cross_entropy
 from .models import build_model, check_digit_classifier, parse_architecture
 from .network import Epoch, NeuralNetwork, TrainingDiverged
+from .pool import AvgPool2D, MaxPool2D
 from .serialize import ModelFileError, load, load_weights, read_card, save
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "metrics", "Conv2D", "CrossEntropy", "Epoch", "Flatten", "Layer", "LinearLayer", "ModelFileError",
-    "NeuralNetwork", "ReLU", "Reshape", "Sigmoid", "SimpleConv", "Softmax", "Tanh", "TrainingDiverged",
+    "metrics", "AvgPool2D", "Conv2D", "CrossEntropy", "Epoch", "Flatten", "Layer", "LinearLayer", "MaxPool2D",
+    "ModelFileError", "NeuralNetwork", "ReLU", "Reshape", "Sigmoid", "SimpleConv", "Softmax", "Tanh", "TrainingDiverged",
     "build_model", "check_digit_classifier", "load", "load_weights", "one_hot", "parse_architecture",
     "read_card", "save", "softmax_cross_entropy",
 ]
