@@ -202,16 +202,17 @@ class NeuralNetwork:
             self._diverged(float("nan"), learning_rate)
         self._take_snapshot()
 
-    def epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None):
+    def epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None, augment=None):
         """An ``Epoch`` that can be run in pieces: ``ep.run(k)`` trains the next k batches."""
-        return Epoch(self, X, Y, batch_size, learning_rate, shuffle, rng)
+        return Epoch(self, X, Y, batch_size, learning_rate, shuffle, rng, augment)
 
-    def fit_one_epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None, callback=None):
+    def fit_one_epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None, callback=None, augment=None):
         """One pass over (X, Y) in mini-batches; returns the mean batch loss.
 
-        ``callback(epoch)`` is called after every batch (``epoch.batch``, ``epoch.last_loss`` ...).
+        ``callback(epoch)`` is called after every batch (``epoch.batch``, ``epoch.last_loss`` ...);
+        ``augment(batch, rng) -> batch`` (e.g. ``webnet.augment.Augment()``) distorts every batch.
         """
-        ep = self.epoch(X, Y, batch_size, learning_rate, shuffle, rng)
+        ep = self.epoch(X, Y, batch_size, learning_rate, shuffle, rng, augment)
         ep.run(callback=callback)
         return ep.mean_loss
 
@@ -253,10 +254,13 @@ class Epoch:
     """One epoch of SGD that a UI or a progress bar can drive a few batches at a time.
 
     Each batch is copied out of ``X`` by an index array, so the training set is never permuted
-    as a whole. The order is drawn once from ``rng`` (a ``np.random.Generator``, or a seed).
+    as a whole. The order is drawn once from ``rng`` (a ``np.random.Generator``, or a seed). With
+    ``augment``, a callable ``(batch, rng) -> batch`` of the same shape (``webnet.augment.Augment``),
+    every batch is replaced by its distorted copy before the step, drawn from the same ``rng``:
+    a seed gives the same epoch, distortions included.
     """
 
-    def __init__(self, net, X, Y, batch_size, learning_rate, shuffle=True, rng=None):
+    def __init__(self, net, X, Y, batch_size, learning_rate, shuffle=True, rng=None, augment=None):
         batch_size, learning_rate = int(batch_size), float(learning_rate)
         if batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {batch_size}")
@@ -267,9 +271,10 @@ class Epoch:
         self.net, self.X, self.Y = net, net._cast(X), np.asarray(Y)
         self.batch_size, self.learning_rate = batch_size, learning_rate
         n = len(self.X)
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.augment = augment
         if shuffle:
-            rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-            self.order = rng.permutation(n)
+            self.order = self.rng.permutation(n)
             self._xbuf = np.empty((batch_size,) + self.X.shape[1:], self.X.dtype)
         else:
             self.order = None
@@ -309,6 +314,8 @@ class Epoch:
                 # mode, numpy gathers into a temporary and copies it over, half as fast again
                 xb = np.take(self.X, idx, axis=0, out=self._xbuf[:len(idx)], mode="clip")
                 yb = self.Y[idx]
+            if self.augment is not None:
+                xb = self.augment(xb, self.rng)
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
                 self.last_loss = net._step(xb, yb, self.learning_rate)
             self.loss_sum += self.last_loss
