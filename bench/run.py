@@ -28,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import cnn_bench  # noqa: E402
 import seed_notebook as seed  # noqa: E402
 
 import webnet as wn  # noqa: E402
@@ -200,6 +201,7 @@ def native(quick):
     else:
         X, y, Xt, yt = data.load_mnist(dtype=np.float32)
         rounds = 7
+    mnist_test = None if quick else (Xt, yt)
     with threadpool_limits(limits=1):
         kernel = blas_kernel()
         print(f"MLP 784-{HIDDEN}-10, batch {BATCH}, lr {LR}, {len(X):,} digits, {rounds} rounds, BLAS {kernel}",
@@ -213,6 +215,14 @@ def native(quick):
             return out
         out["conv"] = conv_bench(quick)
         out["gradcheck_native"] = gradcheck_bench()
+        cnn_X, cnn_y = (X[:1000], y[:1000]) if quick else (X, y)
+        print(f"lenet, batch {cnn_bench.LENET_BATCH}, lr {cnn_bench.LENET_LR}, {len(cnn_X):,} digits", flush=True)
+        out["lenet"] = cnn_bench.lenet_vs_torch(cnn_X, cnn_y, Xt, yt, 2 if quick else 5, torch_available())
+        out["augmentation"] = cnn_bench.augmentation_cost(cnn_X, cnn_y, Xt, yt, 2 if quick else 3)
+        try:
+            out["models"] = cnn_bench.models_on_digits(cnn_bench.old_model_file(), mnist_test)
+        except subprocess.CalledProcessError as e:
+            out["models"] = {"note": f"the old model could not be read from git: {e.stderr.decode()[:200]}"}
     return out
 
 
@@ -250,7 +260,7 @@ def main():
         print(json.dumps(native(args.quick)))
         return
     report = {"machine": machine(), "quick": args.quick, "native": native(args.quick),
-              "native_blas_vars_unset": unset_blas_column(args.quick)}
+              "native_blas_vars_unset": unset_blas_column(args.quick), "pyodide": cnn_bench.pyodide_epochs(args.quick)}
     if not args.no_browser:
         from browser_bench import browser_bench
 

@@ -85,7 +85,7 @@ class Augment:
         return out.reshape(x.shape).astype(dtype, copy=False)
 
     def _source_positions(self, n, rng):
-        """(sy, sx) (N, 28, 28): where each output pixel reads the input."""
+        """(sy, sx) (N, 28, 28) float32: where each output pixel reads the input."""
         rad = math.pi / 180
         angle = rng.uniform(-self.rotation, self.rotation, n) * rad
         shear = np.tan(rng.uniform(-self.slant, self.slant, n) * rad)
@@ -96,49 +96,62 @@ class Augment:
         a, b = c * kx, (c * shear - s) * ky  # row 1 of R @ Sh @ S (x from x, y)
         d, e = s * kx, (s * shear + c) * ky  # row 2
         det = a * e - b * d
-        # the inverse: output pixel (y, x), minus centre and shift -> input pixel
-        oy = np.arange(SIDE, dtype=np.float64)[None, :, None] - CENTRE - ty[:, None, None]
-        ox = np.arange(SIDE, dtype=np.float64)[None, None, :] - CENTRE - tx[:, None, None]
-        inv = [(e / det), (-b / det), (-d / det), (a / det)]
-        ia, ib, id_, ie = (v[:, None, None] for v in inv)
-        sx = ia * ox + ib * oy + CENTRE
-        sy = id_ * ox + ie * oy + CENTRE
+        # its inverse takes an output pixel, less the centre and the shift, to the input pixel
+        inverse = (np.stack([e, -b, -d, a]) / det).astype(np.float32)[:, :, None, None]  # (4, N, 1, 1)
+        grid = np.arange(SIDE, dtype=np.float32) - np.float32(CENTRE)
+        ox = grid[None, None, :] - tx.astype(np.float32)[:, None, None]  # (N, 1, 28)
+        oy = grid[None, :, None] - ty.astype(np.float32)[:, None, None]  # (N, 28, 1)
+        sx = inverse[0] * ox + inverse[1] * oy
+        sy = inverse[2] * ox + inverse[3] * oy
+        sx += np.float32(CENTRE)
+        sy += np.float32(CENTRE)
         if self.elastic:
             grid = rng.uniform(-self.elastic, self.elastic, (2, n, GRID, GRID))
-            field = _ELASTIC @ grid @ _ELASTIC.T  # (2, N, 28, 28), smooth
-            sy, sx = sy + field[0], sx + field[1]
-        return sy.astype(np.float32), sx.astype(np.float32)
+            field = (_ELASTIC @ grid @ _ELASTIC.T).astype(np.float32)  # (2, N, 28, 28), smooth
+            sy += field[0]
+            sx += field[1]
+        return sy, sx
 
 
 def sample(img, sy, sx):
     """Bilinear reads of img (N, H, W) at positions (sy, sx) (N, H, W); 0 outside the image."""
     n, h, w = img.shape
-    pad = np.zeros((n, h + 2, w + 2), np.float32)  # a blank border one pixel wide
-    pad[:, 1:-1, 1:-1] = img
-    sy = np.clip(sy, -1, h)
-    sx = np.clip(sx, -1, w)
-    y0 = np.minimum(np.floor(sy), h - 1)
-    x0 = np.minimum(np.floor(sx), w - 1)
+    pad = np.zeros((n, h + 3, w + 3), np.float32)  # blank: one row and column before, two after
+    pad[:, 1:h + 1, 1:w + 1] = img
+    sy, sx = np.clip(sy, -1, h), np.clip(sx, -1, w)  # positions outside read the blank border
+    y0, x0 = np.floor(sy), np.floor(sx)
     wy, wx = sy - y0, sx - x0
     # flat index of (y0, x0) in the padded images: within an image in float32 (exact), then the image's start
-    base = ((y0 + 1) * (w + 2) + (x0 + 1)).astype(np.intp)
-    base += (np.arange(n, dtype=np.intp) * ((h + 2) * (w + 2)))[:, None, None]
+    y0 += 1
+    y0 *= w + 3
+    y0 += x0
+    base = y0.astype(np.intp)
+    base += (np.arange(n, dtype=np.intp) * ((h + 3) * (w + 3)) + 1)[:, None, None]
     flat = pad.reshape(-1)
     top = flat[base]
-    top += wx * (flat[base + 1] - top)
-    bottom = flat[base + w + 2]
-    bottom += wx * (flat[base + w + 3] - bottom)
+    top += wx * (flat[1:][base] - top)
+    bottom = flat[w + 3:][base]
+    bottom += wx * (flat[w + 4:][base] - bottom)
     bottom -= top
     bottom *= wy
-    return top + bottom
+    top += bottom
+    return top
 
 
 def pen(img, amount):
     """Thicker (amount > 0) or thinner (< 0) strokes: img (N, H, W) moved towards its grey-level
     dilation or erosion by the 3x3 cross, by |amount| (N,) in [0, 1]."""
-    pad = np.pad(img, ((0, 0), (1, 1), (1, 1)))
-    up, down, left, right = pad[:, :-2, 1:-1], pad[:, 2:, 1:-1], pad[:, 1:-1, :-2], pad[:, 1:-1, 2:]
-    grown = np.maximum(np.maximum(np.maximum(up, down), np.maximum(left, right)), img)
-    shrunk = np.minimum(np.minimum(np.minimum(up, down), np.minimum(left, right)), img)
-    a = amount[:, None, None]
-    return img + np.where(a > 0, a * (grown - img), -a * (shrunk - img))
+    out = img.copy()
+    for grow in (True, False):
+        which = np.flatnonzero(amount > 0 if grow else amount < 0)
+        if len(which) == 0:
+            continue
+        part = img[which]
+        pad = np.pad(part, ((0, 0), (1, 1), (1, 1)))
+        op = np.maximum if grow else np.minimum
+        moved = op(op(pad[:, :-2, 1:-1], pad[:, 2:, 1:-1]), op(pad[:, 1:-1, :-2], pad[:, 1:-1, 2:]))
+        op(moved, part, out=moved)
+        moved -= part
+        moved *= np.abs(amount[which])[:, None, None].astype(moved.dtype)
+        out[which] = part + moved
+    return out
