@@ -113,10 +113,10 @@ def epoch_in_browser(page):
     open_tab(page, "Train")
     page.locator("select").first.select_option("64")
     slider(page, 30, ["Home"])  # 1 epoch
-    wait_text(page, ".train-status", re.compile(r"epoch 0/1 .*/157"))
+    wait_text(page, ".train-status", re.compile(r"epoch 1/1 · batch 0/157"))
     page.get_by_role("button", name="Start").click()
-    t = wait_text(page, ".train-status", "after epoch 1 (", timeout=300_000)
-    return float(re.search(r"after epoch 1 \(([\d.]+) s of training\)", t).group(1))
+    wait_text(page, ".train-status", "Finished", timeout=300_000)
+    return float(page.locator(".train-status [data-compute]").first.get_attribute("data-compute"))
 
 
 def epoch_native():

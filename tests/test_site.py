@@ -11,7 +11,7 @@ from conftest import SITE
 
 
 def test_interactive_and_a_python_round_trip(app):
-    assert status_numbers(app.page) == (0, 0)
+    assert status_numbers(app.page) == (1, 0)  # epoch 1 of 3, no batch yet
     app.page.get_by_role("button", name="Step (one batch)").click()
     wait_text(app.page, ".train-status", "batch 1/")
     assert "Paused" in text(app.page, ".train-status")

@@ -17,13 +17,14 @@ from .state.checker import GradientChecker
 from .state.classifier import DrawingClassifier
 from .state.data import N_TEST, N_TRAIN
 from .state.exercise import ExerciseSession
+from .state.models import Models
 from .state.store import ModelStore
 from .state.trainer import Trainer
 from .views.common import esc
 from .views.draw import DrawView
 from .views.gradcheck import GradientCheckView
 from .views.inspect import InspectView
-from .views.model import ModelView
+from .views.model import ModelBar, ModelView
 from .views.train import TrainView
 
 TABS = ("train", "inspect", "gradcheck", "exercises", "draw", "model")
@@ -36,9 +37,10 @@ class App(pn.viewable.Viewer):
         super().__init__(**params)
         self.t = Catalogue(lang)
         self.trainer = Trainer()
-        self.checker = GradientChecker(self.trainer)
-        self.classifier = DrawingClassifier(self.trainer)
-        self.store = ModelStore(self.trainer)
+        self.models = Models(self.trainer)
+        self.checker = GradientChecker(self.models)
+        self.classifier = DrawingClassifier(self.models)
+        self.store = ModelStore(self.models)
         self.session = ExerciseSession(self.trainer)
         self.tabs = None
 
@@ -48,7 +50,7 @@ class App(pn.viewable.Viewer):
         if name == "train":
             return TrainView(t, trainer=self.trainer)
         if name == "inspect":
-            return InspectView(t, trainer=self.trainer)
+            return InspectView(t, models=self.models)
         if name == "gradcheck":
             return GradientCheckView(t, checker=self.checker)
         if name == "draw":
@@ -88,6 +90,7 @@ class App(pn.viewable.Viewer):
         return pn.Column(
             pn.pane.HTML(f"<h1>{t('app.title')}</h1>", margin=(0, 10)),
             pn.pane.HTML(f"<p>{t('app.intro')}</p>", margin=(0, 10)),
+            ModelBar(t, models=self.models),
             tabs,
             pn.pane.HTML(f"<p>{esc(self.about())}</p>", css_classes=["about"],
                          styles={"color": "#666", "font-size": "12px"}),

@@ -1,4 +1,4 @@
-"""GradientChecker: webnet's gradient check on a float64 copy of the network being trained."""
+"""GradientChecker: webnet's gradient check on a float64 copy of the model in use."""
 from __future__ import annotations
 
 import time
@@ -11,7 +11,7 @@ from webnet.models import architecture_name
 
 from .data import digits
 
-BATCH = 4  # test digits the check runs on
+BATCH = 4  # test digits the whole-network rows run on
 SAMPLE = 20  # entries compared per large tensor (small ones are compared in full)
 
 
@@ -19,15 +19,19 @@ class GradientChecker(param.Parameterized):
     rows = param.List(default=[])
     seconds = param.Number(default=None, allow_None=True)
     checked = param.String(default="", doc="the architecture that was checked")
+    model_name = param.Parameter(default=None, doc="a Message naming the model that was checked")
+    version = param.Integer(default=-1, doc="the version of the model in use that was checked")
 
-    def __init__(self, trainer, **params):
+    def __init__(self, models, **params):
         super().__init__(**params)
-        self.trainer = trainer
+        self.models = models
 
     def run(self, event=None):
-        net = self.trainer.net
+        models = self.models
+        net, name, version = models.current, models.label(), models.version
         d = digits()
         start = time.perf_counter()
         rows = gradcheck.check_network(net, d.X_test[:BATCH], d.y_test[:BATCH], np.random.default_rng(0),
                                        sample=SAMPLE)
-        self.param.update(rows=rows, seconds=time.perf_counter() - start, checked=architecture_name(net))
+        self.param.update(rows=rows, seconds=time.perf_counter() - start, checked=architecture_name(net),
+                          model_name=name, version=version)

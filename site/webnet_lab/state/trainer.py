@@ -1,30 +1,31 @@
 """Trainer: the settings, the network being trained, and its training, run in short chunks so the
-page's controls stay responsive (a running callback cannot be interrupted)."""
+page's controls stay responsive (a running callback cannot be interrupted).
+
+It also watches the run (webnet.monitor): a run that diverges, learns nothing, or kills its hidden
+units is stopped and explained, a learning rate shown to work is found by trying smaller ones from
+the same starting weights, and the best weights seen (by test accuracy) are what is kept."""
 from __future__ import annotations
 
-import functools
 import time
 
 import numpy as np
 import param
 
-from webnet import metrics
-from webnet.exercises import TIME_LIMIT, CodeProblem, TimeLimit
-from webnet.exercises.sandbox import time_limit
-from webnet.exercises.swap import with_student_layer
-from webnet.models import PRETRAINED_ARCH, architecture_name, build_model
-from webnet.models import pretrained as load_pretrained
+from webnet import metrics, monitor
+from webnet.models import build_model
 from webnet.network import TrainingDiverged
-from webnet.problems import LayerProblem
 
 from ..i18n import msg
 from .data import digits
 
 N_EVAL = 2000  # train accuracy is measured on this many training digits, test accuracy on all 2,000
 N_ESTIMATE = 300  # the quick estimate during an epoch uses this many test digits (one short unit)
-ESTIMATE_EVERY = 25  # batches between quick estimates
+N_PROBE = 256  # training digits the dead-unit count looks at
+ESTIMATE_EVERY = 25  # batches between quick estimates (and dead-unit counts)
+EARLY_DEAD = 0.9  # this share of dead units, with the estimate at chance, stops a run before its epoch ends
 EVAL_SLICE = 250  # evaluations run in slices this big (about 30 ms in Pyodide): controls stay responsive
 CHUNK_SECONDS = 0.06  # training runs in chunks this long between control events
+PROBE_BATCHES = 30  # batches each smaller learning rate is tried for, after a failed run
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = [16, 32, 64, 128, 256]
 MODEL_KINDS = ["MLP", "CNN"]
@@ -42,33 +43,32 @@ class Trainer(param.Parameterized):
     epochs = param.Integer(default=3, bounds=(1, 30))
     train_size = param.Integer(default=10000, bounds=(1000, 10000), step=1000)
     seed = param.Integer(default=0, bounds=(0, 9999))
+    custom = param.Parameter(default=None, doc="(exercise name, the student's class) trained with, or None")
 
     running = param.Boolean(default=False)
+    phase = param.Selector(default="ready", objects=["ready", "training", "evaluating", "paused", "finished",
+                                                     "stopped"])
     epoch = param.Integer(default=0, doc="epochs completed")
-    batch = param.Integer(default=0, doc="batches done in the current epoch")
+    batch = param.Integer(default=0, doc="batches done in the epoch under way")
     n_batches = param.Integer(default=1)
-    speed = param.Number(default=0.0, doc="training samples per second in the last chunk")
+    speed = param.Number(default=0.0, doc="training samples per second of wall time while running")
     estimate = param.Number(default=None, allow_None=True, doc="quick test accuracy during an epoch")
+    dead = param.Number(default=None, allow_None=True, doc="share of hidden ReLU units that never fire")
     alert = param.Parameter(default=None, doc="a Message for the user, or None")
+    suggestion = param.Number(default=None, allow_None=True, doc="a learning rate shown to work after a failure")
     tick = param.Integer(default=0, doc="bumps after every chunk: views stream new points")
-    version = param.Integer(default=0, doc="bumps whenever the current model changes")
-    source = param.String(default="pretrained", doc="'pretrained', 'trained' or 'uploaded'")
-    uploaded_name = param.String(default="", doc="the file name of an uploaded model")
-    custom = param.Parameter(default=None, doc="(exercise name, the student's class) trained with, or None")
+    net_version = param.Integer(default=0, doc="bumps whenever the trained network or its weights change")
+    started = param.Integer(default=0, doc="bumps when training starts (Start or Step) on a fresh run")
+    failed = param.Integer(default=0, doc="bumps when a run fails and keeps no weights worth using")
 
     ARCH_PARAMS = ("model_kind", "hidden", "second_layer", "hidden2", "seed", "train_size", "custom")
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.losses = []  # (epoch position, smoothed loss) per batch
-        self.history = []  # per epoch: dict(epoch, train_acc, test_acc, test_loss, seconds)
-        self.estimates = []  # (epoch position, quick test accuracy)
-        self.evaluation = None  # (version, test probabilities) of the current model
-        self._epoch = None
-        self._estimate = None
         self.param.watch(self._settings_changed, list(self.ARCH_PARAMS))
         self.param.watch(self._rate_changed, "learning_rate")
         self.param.watch(self._batch_size_changed, "batch_size")
+        self.param.watch(self._running_changed, "running")
         self.reset()
 
     # -- settings ---------------------------------------------------------------------------
@@ -90,56 +90,43 @@ class Trainer(param.Parameterized):
         if self._epoch is not None:  # applies from the next batch; the batch size from the next epoch
             self._epoch.learning_rate = float(event.new)
 
-    # -- the model in use ---------------------------------------------------------------------
-    @functools.cached_property
-    def pretrained(self):
-        """The model shipped with webnet, read on first use (like the digits)."""
-        return load_pretrained()
-
-    @property
-    def current(self):
-        """The model that classifies: the pretrained one until training (or an upload) replaces it."""
-        return self.pretrained if self.source == "pretrained" else self.net
-
-    def describe_current(self):
-        """A Message naming the model in use."""
-        if self.source == "pretrained":
-            return msg("model.pretrained", arch=PRETRAINED_ARCH)
-        arch = architecture_name(self.net)
-        if self.source == "trained":
-            if self.epoch:
-                return msg("model.trained_epochs", arch=arch, n=self.epoch)
-            return msg("model.trained_batches", arch=arch, n=self.steps)
-        return msg("model.uploaded", arch=arch, name=self.uploaded_name)
-
-    def test_probabilities(self):
-        """Test-set probabilities of the current model (cached per model version)."""
-        if self.evaluation is None or self.evaluation[0] != self.version:
-            self.evaluation = (self.version, self.current.predict_proba(digits().X_test, batch_size=EVAL_SLICE))
-        return self.evaluation[1]
-
-    # -- controls -----------------------------------------------------------------------------
-    def reset(self, event=None):
-        """A fresh network from the settings; histories cleared; the pretrained model classifies."""
-        self.rng = np.random.default_rng(self.seed)
-        self.net = build_model(self.architecture, rng=self.rng)
-        if self.custom is not None:
-            try:
-                self.net = with_student_layer(self.net, *self.custom)
-            except CodeProblem as e:  # the new architecture has no layer of that kind
-                self.custom = None
-                self.alert = msg(e.key, **e.values)
-                return
-        self.steps = 0
-        self._work = self._epoch = None
-        self.losses, self.history, self.estimates = [], [], []
-        self._smoothed = None
-        self.param.update(running=False, epoch=0, batch=0, n_batches=self._batches_per_epoch(), speed=0.0,
-                          estimate=None, alert=None, source="pretrained", version=self.version + 1,
-                          tick=self.tick + 1)
-
     def _batches_per_epoch(self):
         return -(-self.train_size // self.batch_size)
+
+    def custom_class_name(self):
+        return None if self.custom is None else self.custom[1].__name__
+
+    # -- controls -----------------------------------------------------------------------------
+    def _fresh_net(self):
+        net = build_model(self.architecture, rng=np.random.default_rng(self.seed))
+        if self.custom is not None:
+            from webnet.exercises.swap import with_student_layer
+
+            net = with_student_layer(net, *self.custom)
+        return net
+
+    def reset(self, event=None):
+        """A fresh network from the settings; the run's history cleared."""
+        from webnet.exercises import CodeProblem
+
+        try:
+            net = self._fresh_net()
+        except CodeProblem as e:  # the new architecture has no layer the student's class replaces
+            self.custom = None  # (which resets again, with webnet's own layers)
+            self.alert = msg(e.key, **e.values)
+            return
+        self.net, self.rng = net, np.random.default_rng(self.seed + 1)
+        self.steps, self.samples, self._seen = 0, 0, 0
+        self._work = self._epoch = None
+        self.losses, self.history, self.estimates = [], [], []  # per batch / per epoch / every few batches
+        self.evaluation = None  # (net_version, test probabilities) of the last epoch's end
+        self._smoothed = None
+        self.monitor = monitor.Monitor()
+        self.compute_seconds = self.wall_seconds = 0.0  # in training steps / while running
+        self._running_since = None
+        self.param.update(running=False, phase="ready", epoch=0, batch=0, n_batches=self._batches_per_epoch(),
+                          speed=0.0, estimate=None, dead=None, alert=None, suggestion=None,
+                          net_version=self.net_version + 1, tick=self.tick + 1)
 
     def _finished(self):
         """True (and says so in the alert) when every epoch asked for is done."""
@@ -148,46 +135,76 @@ class Trainer(param.Parameterized):
         return self.epoch >= self.epochs
 
     def start(self, event=None):
-        if self._finished():
+        if self.phase == "stopped" or self._finished():
             return
-        self.alert = None
-        self.running = True
+        if not self.steps:
+            self.started += 1
+        self.param.update(alert=None, running=True)
 
     def pause(self, event=None):
         self.running = False
 
     def step(self, event=None):
         """Train exactly one batch (and any evaluation due before it)."""
-        if self.running or self._finished():
+        if self.running or self.phase == "stopped" or self._finished():
             return
+        if not self.steps:
+            self.started += 1
         self._advance(until_batch=True)
+
+    def use_suggestion(self, event=None):
+        """Set the learning rate that was shown to work, reset, and start again."""
+        if self.suggestion is not None:
+            rate = self.suggestion
+            self.reset()
+            self.learning_rate = rate
+            self.start()
 
     def use_layer(self, exercise, cls):
         """Train from now on with the student's ``cls`` in place of webnet's layers of that kind
         (``exercise``: its name); None for webnet's own layers. ``CodeProblem`` if the network has
         no such layer (nothing changes then)."""
         if exercise is not None:
+            from webnet.exercises.swap import with_student_layer
+
             with_student_layer(build_model(self.architecture, rng=0), exercise, cls)  # raises if it cannot
         self.custom = None if exercise is None else (exercise, cls)
 
-    def adopt(self, net, name):
-        """Make ``net`` (an uploaded model, named by its file) the current one."""
-        self.running = False
-        self.net, self._work, self._epoch, self.steps = net, None, None, 0
-        self.losses, self.history, self.estimates = [], [], []
-        self.param.update(epoch=0, batch=0, alert=None, source="uploaded", uploaded_name=name,
-                          version=self.version + 1, tick=self.tick + 1)
+    def _running_changed(self, event):
+        now = time.perf_counter()
+        if event.new:
+            self._running_since = now
+            self.phase = "training"
+        elif self._running_since is not None:
+            self.wall_seconds += now - self._running_since
+            self._running_since = None
+            if self.phase in ("training", "evaluating"):
+                self.phase = "finished" if self.epoch >= self.epochs else "paused"
+
+    # -- what the status line shows ---------------------------------------------------------------
+    def wall(self):
+        """Seconds spent running (paused time excluded), so far."""
+        live = time.perf_counter() - self._running_since if self._running_since is not None else 0.0
+        return self.wall_seconds + live
+
+    def position(self):
+        """(epoch, batch) to show: the epoch under way (1-based) and its batches done; after the
+        last epoch, the last epoch complete. Never goes back while a run lasts."""
+        if self.epoch >= self.epochs:
+            return self.epochs, self.n_batches
+        return self.epoch + 1, self.batch
 
     # -- the work, one unit per yield -----------------------------------------------------------
     def _units(self):
-        """Batches, then evaluation slices at the end of each epoch; yields what it just did."""
+        """Batches, quick estimates, then evaluation slices at the end of each epoch; yields what it did."""
+        from webnet.exercises import TIME_LIMIT
+        from webnet.exercises.sandbox import time_limit
+
         d = digits()
         X, y = d.X_train[:self.train_size], d.y_train[:self.train_size]
         while self.epoch < self.epochs:
             ep = self._epoch = self.net.epoch(X, y, self.batch_size, self.learning_rate, rng=self.rng)
-            self.n_batches = ep.n_batches
-            self._estimate = None
-            trained = 0.0
+            self.n_batches, self._seen = ep.n_batches, 0
             while not ep.done:
                 t0 = time.perf_counter()
                 if self.custom is None:
@@ -195,84 +212,152 @@ class Trainer(param.Parameterized):
                 else:  # the student's code: a batch may not take for ever
                     with time_limit(TIME_LIMIT):
                         ep.run(1)
-                trained += time.perf_counter() - t0
+                self.compute_seconds += time.perf_counter() - t0
                 self._record_batch(ep)
                 yield "batch"
                 if ep.batch % ESTIMATE_EVERY == 0 and not ep.done:
-                    pred = self.net.predict(d.X_test[:N_ESTIMATE])
-                    self._estimate = metrics.accuracy(pred, d.y_test[:N_ESTIMATE])
-                    self.estimates.append((self.epoch + ep.batch / ep.n_batches, self._estimate))
-                    yield "estimate"
-            test_probs = []
-            for i in range(0, len(d.X_test), EVAL_SLICE):
-                test_probs.append(self.net.predict_proba(d.X_test[i:i + EVAL_SLICE]))
-                yield "evaluate"
-            test_probs = np.concatenate(test_probs)
-            train_pred = []
-            for i in range(0, N_EVAL, EVAL_SLICE):
-                train_pred.append(self.net.predict(d.X_train[i:i + EVAL_SLICE]))
-                yield "evaluate"
-            self.history.append(dict(
-                epoch=self.epoch + 1, seconds=trained,
-                train_acc=metrics.accuracy(np.concatenate(train_pred), d.y_train[:N_EVAL]),
-                test_acc=metrics.accuracy(test_probs.argmax(1), d.y_test),
-                test_loss=metrics.mean_cross_entropy(test_probs, d.y_test)))
-            self.evaluation = (self.version, test_probs)
-            self._estimate = None
-            self.param.update(epoch=self.epoch + 1, estimate=None)
+                    yield from self._estimate(ep, d)
+            self.phase = "evaluating"
+            yield from self._end_of_epoch(ep, d)
 
     def _record_batch(self, ep):
         """Per batch: plain attributes only; the params views watch change once per chunk."""
         self.steps += 1
+        self.samples += ep.seen - self._seen
+        self._seen = ep.seen
         loss = ep.last_loss
         self._smoothed = loss if self._smoothed is None else 0.9 * self._smoothed + 0.1 * loss
         self.losses.append((self.epoch + ep.batch / ep.n_batches, self._smoothed))
 
+    def _estimate(self, ep, d):
+        acc = metrics.accuracy(self.net.predict(d.X_test[:N_ESTIMATE]), d.y_test[:N_ESTIMATE])
+        dead = monitor.dead_fraction(self.net, d.X_train[:N_PROBE])
+        self.estimates.append((self.epoch + ep.batch / ep.n_batches, acc, dead))
+        self.param.update(estimate=acc, dead=dead)
+        yield "estimate"
+        if (dead is not None and dead >= EARLY_DEAD and acc < 1.5 * self.monitor.chance_accuracy
+                and ep.batch >= 2 * ESTIMATE_EVERY):
+            yield from self._fail(monitor.Diagnosis("dead", self.epoch + 1, ep.mean_loss, acc, dead))
+
+    def _end_of_epoch(self, ep, d):
+        probs = []
+        for i in range(0, len(d.X_test), EVAL_SLICE):
+            probs.append(self.net.predict_proba(d.X_test[i:i + EVAL_SLICE]))
+            yield "evaluate"
+        probs = np.concatenate(probs)
+        train_pred = []
+        for i in range(0, N_EVAL, EVAL_SLICE):
+            train_pred.append(self.net.predict(d.X_train[i:i + EVAL_SLICE]))
+            yield "evaluate"
+        test_acc = metrics.accuracy(probs.argmax(1), d.y_test)
+        dead = monitor.dead_fraction(self.net, d.X_train[:N_PROBE])
+        self.history.append(dict(epoch=self.epoch + 1, seconds=self.compute_seconds, wall=self.wall(),
+                                 train_acc=metrics.accuracy(np.concatenate(train_pred), d.y_train[:N_EVAL]),
+                                 test_acc=test_acc, test_loss=metrics.mean_cross_entropy(probs, d.y_test),
+                                 dead=dead))
+        self.evaluation = (self.net_version, probs)
+        diagnosis = self.monitor.epoch_done(self.net, self.epoch + 1, ep.mean_loss, test_acc, dead)
+        # a new version: the model's name now carries this epoch's test accuracy
+        self.param.update(epoch=self.epoch + 1, batch=0, estimate=None, dead=dead, phase="training",
+                          net_version=self.net_version + 1)
+        if diagnosis is not None:
+            yield from self._fail(diagnosis)
+
+    def _fail(self, diagnosis):
+        """Stop, explain, find a learning rate that works, and keep the best weights seen (if any
+        were better than guessing)."""
+        self.param.update(running=False, phase="stopped")
+        lr = self.learning_rate
+        if diagnosis.kind == "diverged":
+            reason = msg("train.failed_diverged", step=self.steps, loss=f"{diagnosis.loss:.3g}", lr=f"{lr:g}")
+        elif diagnosis.kind == "dead":
+            reason = msg("train.failed_dead", when=self._when(diagnosis), acc=f"{diagnosis.accuracy:.3f}",
+                         dead=round(100 * diagnosis.dead), lr=f"{lr:g}")
+        else:
+            reason = msg("train.failed_chance", when=self._when(diagnosis), loss=f"{diagnosis.loss:.2f}",
+                         acc=f"{diagnosis.accuracy:.3f}", lr=f"{lr:g}")
+        self.alert = reason
+        yield "stopped"
+        rates = [r for r in LEARNING_RATES if r < lr][-4:]
+        d = digits()
+        results = []
+        for rate in reversed(rates):  # each rate tried on its own: a unit of work each
+            results += monitor.probe_learning_rates(self._fresh_net, d.X_train[:self.train_size],
+                                                    d.y_train[:self.train_size], [rate], PROBE_BATCHES,
+                                                    self.batch_size, rng=self.seed)
+            yield "probe"
+        rate = monitor.working_rate(results)
+        if rate is None:
+            advice = msg("train.no_suggestion", rates=", ".join(f"{r:g}" for r in rates), batches=PROBE_BATCHES)
+        else:
+            first, last = next((f, la) for r, f, la in results if r == rate)
+            advice = msg("train.suggest", rate=f"{rate:g}", first=f"{first:.2f}", last=f"{last:.2f}",
+                         batches=PROBE_BATCHES)
+        best = self.monitor.best
+        if best is not None and best[0] >= 1.5 * self.monitor.chance_accuracy:
+            acc, epoch = self.monitor.restore_best(self.net)
+            kept = msg("train.kept_best", epoch=epoch, acc=f"{acc:.4f}")
+            self.net_version += 1
+        else:
+            kept = msg("train.kept_none")
+            self.failed += 1
+        self.param.update(alert=msg("train.failed", reason=reason, advice=advice, kept=kept), suggestion=rate)
+
+    @staticmethod
+    def _when(diagnosis):
+        return msg("train.when_epoch", epoch=diagnosis.epoch)
+
     def _advance(self, budget=None, until_batch=False):
         """Run units until ``budget`` seconds have passed (or one batch is done); returns seconds."""
+        from webnet.exercises import TIME_LIMIT, TimeLimit
+        from webnet.problems import LayerProblem
+
         if self._work is None:
             self._work = self._units()
         start = time.perf_counter()
-        samples = 0
+        trained = False
         try:
             while True:
                 unit = next(self._work)
                 if unit == "batch":
-                    samples += self.batch_size
+                    trained = True
                     if until_batch:
                         break
-                if budget is not None and time.perf_counter() - start >= budget:
-                    break
+                if unit == "stopped" or (budget is not None and time.perf_counter() - start >= budget):
+                    if unit != "stopped" or not self.running:
+                        break
         except StopIteration:
             self._work = None
             self.running = False
         except TimeLimit:
             self._work = None
-            self.param.update(running=False, alert=msg("problem.too_slow_training", seconds=TIME_LIMIT, where=""))
-        except TrainingDiverged as e:
-            self._work = None
-            smaller = max([lr for lr in LEARNING_RATES if lr < self.learning_rate], default=LEARNING_RATES[0])
-            self.param.update(running=False, alert=msg("train.diverged_alert", step=e.step, loss=f"{e.loss:.3g}",
-                                                       lr=f"{e.learning_rate:g}", smaller=f"{smaller:g}"))
+            self.param.update(running=False, phase="stopped",
+                              alert=msg("problem.too_slow_training", seconds=TIME_LIMIT, where=""))
+        except TrainingDiverged as e:  # the network is back to its last finite weights
+            self._work = self._fail(monitor.Diagnosis("diverged", self.epoch + 1, e.loss, None, None))
+            next(self._work)  # stopped and explained now; the search for a rate goes on in later chunks
         except Exception as e:  # the student's layer failing on the training data
             if self.custom is None:
                 raise
             self._work = None
             problem = LayerProblem.from_exception(e, "training")
-            self.param.update(running=False, alert=msg(problem.key, **problem.values))
-        elapsed = time.perf_counter() - start
+            self.param.update(running=False, phase="stopped", alert=msg(problem.key, **problem.values))
         update = dict(tick=self.tick + 1)
-        if samples:  # publish what the chunk did, once
-            update.update(speed=samples / max(elapsed, 1e-9), version=self.version + 1,
-                          batch=self._epoch.batch if self._epoch is not None else self.batch,
-                          estimate=self._estimate)
-            if self.source != "trained":
-                update["source"] = "trained"
+        if until_batch and not self.running and self.phase in ("ready", "training"):
+            update["phase"] = "finished" if self.epoch >= self.epochs else "paused"
+        if trained:  # publish what the chunk did, once
+            wall = self.wall()
+            update.update(speed=self.samples / wall if wall > 0 else 0.0, net_version=self.net_version + 1,
+                          batch=self._epoch.batch if self._epoch is not None else self.batch)
         self.param.update(**update)
-        return elapsed
+        return time.perf_counter() - start
+
+    @property
+    def busy(self):
+        """Training, or (after a failure) still trying smaller learning rates."""
+        return self.running or (self._work is not None and self.phase == "stopped")
 
     def chunk(self):
-        """One chunk of training: called by the periodic callback while running."""
-        if self.running:
+        """One chunk of work: called by the periodic callback while ``busy``."""
+        if self.busy:
             self._advance(budget=CHUNK_SECONDS)
-

@@ -28,3 +28,17 @@ def alert_html(text):
 
 def esc(text):
     return html.escape(str(text))
+
+
+def on_upload(file_input, callback):
+    """Call ``callback(content, filename)`` once per file chosen in ``file_input`` (a Panel
+    FileInput): its value and file name may arrive as separate changes, and Panel gives an empty
+    file the value None, so a file name alone is an empty file."""
+    seen = []
+
+    def changed(*events):
+        name, value = file_input.filename, file_input.value
+        if name and seen[-1:] != [(id(value), name)]:
+            seen.append((id(value), name))
+            callback(value if value is not None else b"", name)
+    file_input.param.watch(changed, ["value", "filename"])

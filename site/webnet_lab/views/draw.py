@@ -49,16 +49,20 @@ class DrawView(pn.viewable.Viewer):
         return (f"<img src='{png_data_uri(img, 5)}' width='140' height='140' alt='{esc(self.t('draw.preview_alt'))}' "
                 "style='image-rendering:pixelated;border:1px solid #bbb;border-radius:6px'/>")
 
-    def prediction(self, message, answered):
-        return f"<p data-answer='{answered}'>{self.t(message)}</p>"
+    def prediction(self, message, answered, version):
+        return f"<p data-answer='{answered}' data-version='{version}'>{self.t(message)}</p>"
+
+    def source(self, model_name, version):
+        if model_name is None:
+            return ""
+        return f"<p data-version='{version}'>{esc(self.t('draw.classified_by', model=self.t(model_name)))}</p>"
 
     def __panel__(self):
         c, t = self.classifier, self.t
         rand = pn.widgets.Button(name=t("draw.random"), width=170, sizing_mode="fixed")
         rand.on_click(c.random_test_digit)
-        source = pn.pane.HTML(pn.bind(lambda *_: f"<p>{t('draw.classified_by', model=t(c.trainer.describe_current()))}</p>",
-                                      c.trainer.param.source, c.trainer.param.epoch), css_classes=["model-source"])
-        prediction = pn.pane.HTML(pn.bind(self.prediction, c.param.message, self.param.answered),
+        source = pn.pane.HTML(pn.bind(self.source, c.param.model_name, c.param.version), css_classes=["model-source"])
+        prediction = pn.pane.HTML(pn.bind(self.prediction, c.param.message, self.param.answered, c.param.version),
                                   css_classes=["prediction"])
         preview = pn.Column(pn.pane.HTML(f"<b>{t('draw.sees')}</b>"),
                             pn.pane.HTML(pn.bind(self.preview, c.param.preview), css_classes=["preview"]),

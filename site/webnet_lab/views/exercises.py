@@ -13,7 +13,7 @@ from webnet.exercises.explain import sentences
 from ..components.code_editor import CodeEditor
 from ..png import png_data_uri
 from ..state.exercise import ExerciseSession
-from .common import VERDICT_COLOURS, esc
+from .common import VERDICT_COLOURS, esc, on_upload
 
 CELL = "padding:4px 8px;vertical-align:top;border-top:1px solid #ddd"
 
@@ -117,13 +117,7 @@ class ExercisesView(pn.viewable.Viewer):
         download = w.FileDownload(callback=self._download, filename="my_layer.py", label=t("exercises.download"),
                                   width=180, sizing_mode="fixed")
         upload = w.FileInput(accept=".py", width=240, sizing_mode="fixed", name=t("exercises.upload"))
-        seen = []
-
-        def uploaded(*events):  # value and filename arrive as two changes, in either order
-            if upload.value is not None and upload.filename and seen[-1:] != [(id(upload.value), upload.filename)]:
-                seen.append((id(upload.value), upload.filename))
-                s.upload(upload.value, upload.filename)
-        upload.param.watch(uploaded, ["value", "filename"])
+        on_upload(upload, s.upload)
         message = pn.pane.HTML(pn.bind(lambda m: f"<p role='status'>{esc(t(m))}</p>" if m else "", s.param.message),
                                css_classes=["exercise-message"])
         banner = pn.pane.HTML(pn.bind(self.bug_banner, s.param.bug, s.param.checks), css_classes=["bug-banner-pane"])

@@ -17,10 +17,11 @@ class GradientCheckView(pn.viewable.Viewer):
         super().__init__(**params)
         self.t = t
 
-    def table(self, rows, seconds, checked):
+    def table(self, rows, seconds, checked, version):
         t = self.t
         if not rows:
             return f"<p>{t('gradcheck.prompt')}</p>"
+        model = esc(t(self.checker.model_name))
         head = "".join(f"<th scope='col' style='text-align:left;{CELL}'>{t('gradcheck.col_' + h)}</th>"
                        for h in ("layer", "quantity", "error", "checked", "verdict"))
         body = []
@@ -33,8 +34,8 @@ class GradientCheckView(pn.viewable.Viewer):
                         f"<td class='verdict' data-verdict='{r.verdict}' "
                         f"style='{CELL};color:{VERDICT_COLOURS[r.verdict]};font-weight:600'>"
                         f"{t('verdict.' + r.verdict)}</td></tr>")
-        intro = t("gradcheck.intro", arch=esc(checked), n=BATCH, seconds=f"{seconds:.2f}")
-        return (f"<p>{intro}</p><table class='gradcheck' style='border-collapse:collapse'>"
+        intro = t("gradcheck.intro", model=model, n=BATCH, seconds=f"{seconds:.2f}")
+        return (f"<p data-version='{version}'>{intro}</p><table class='gradcheck' style='border-collapse:collapse'>"
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
 
     def __panel__(self):
@@ -42,6 +43,6 @@ class GradientCheckView(pn.viewable.Viewer):
         run = pn.widgets.Button(name=t("gradcheck.run"), button_type="primary", width=220, sizing_mode="fixed")
         run.on_click(c.run)
         explain = pn.pane.HTML(f"<p>{t('gradcheck.explain')}</p>")
-        table = pn.pane.HTML(pn.bind(self.table, c.param.rows, c.param.seconds, c.param.checked),
+        table = pn.pane.HTML(pn.bind(self.table, c.param.rows, c.param.seconds, c.param.checked, c.param.version),
                              css_classes=["gradcheck-table"])
         return pn.Column(explain, run, table)

@@ -15,7 +15,7 @@ import webnet
 from ..png import png_data_uri, tile_grid
 from ..state.data import digits
 from ..state.evaluation import Evaluation
-from ..state.trainer import Trainer
+from ..state.models import Models
 from .common import BLUE, DIGIT_LABELS, esc, figure
 
 WEIGHTS_EVERY = 1.0  # seconds between redraws of the first layer's weights while training
@@ -23,7 +23,7 @@ SHOWN_UNITS = 64  # first-layer units whose weights are drawn
 
 
 class InspectView(pn.viewable.Viewer):
-    trainer = param.ClassSelector(class_=Trainer)
+    models = param.ClassSelector(class_=Models)
 
     def __init__(self, t, **params):
         super().__init__(**params)
@@ -39,42 +39,47 @@ class InspectView(pn.viewable.Viewer):
                 text_font_size="11px", text_color="text_color")
         cm.grid.visible = False
         self.pc_src = ColumnDataSource(dict(digit=list(DIGIT_LABELS), acc=[0.0] * 10, label=[""] * 10))
-        pc = figure(t("inspect.per_class_title"), height=380, x_range=FactorRange(*DIGIT_LABELS), y_range=(0, 1.08))
+        pc = figure(t("inspect.per_class_title"), height=380, x_range=FactorRange(*DIGIT_LABELS), y_range=(0, 1.15))
         pc.vbar("digit", top="acc", width=0.7, source=self.pc_src, color=BLUE)
         pc.text("digit", "acc", "label", source=self.pc_src, text_align="center", text_baseline="bottom",
                 text_font_size="10px")
         self.gallery = pn.pane.HTML("", css_classes=["gallery"])
         self.weights = pn.pane.HTML("", css_classes=["weights"])
         self.summary = pn.pane.HTML("", css_classes=["inspect-summary"])
+        self.table = pn.pane.HTML("", css_classes=["confusion-table-pane"])
         self.plots = pn.Row(pn.pane.Bokeh(cm), pn.pane.Bokeh(pc))
         self._shown = None
         self._weights_at = 0.0
         self.visible = False  # nothing is computed before the tab is first shown
-        self.trainer.param.watch(self.refresh, ["tick", "source"])
+        self.models.param.watch(self.refresh, "version")
+        self.models.trainer.param.watch(self.refresh, "running")
 
     def refresh(self, *events):
-        """Redraw from one evaluation of the current model. While training that is the evaluation
-        made at the end of the last epoch (a fresh one would hold up the controls); the first
+        """Redraw from one evaluation of the model in use. While it trains that is the evaluation
+        made at the end of its last epoch (a fresh one would hold up the controls); the first
         layer's weights are redrawn live, at most once a second."""
-        tr, t = self.trainer, self.t
+        models, t = self.models, self.t
+        tr = models.trainer
         if not self.visible:
             return
+        training = models.source == "trained" and tr.running
         now = time.perf_counter()
-        if not tr.running or now - self._weights_at > WEIGHTS_EVERY:
+        if not training or now - self._weights_at > WEIGHTS_EVERY:
             self._weights_at = now
-            self.weights.object = self._weights_html(tr.current)
-        if tr.running:
-            evaluation = tr.evaluation if tr.history else None
+            self.weights.object = self._weights_html(models.current)
+        if training:
+            probs = tr.evaluation[1] if tr.evaluation is not None else None
         else:
-            evaluation = (tr.version, tr.test_probabilities())
-        model = t(tr.describe_current())
-        if evaluation is None:
-            self.summary.object = f"<p>{t('inspect.summary_waiting', model=model)}</p>"
+            probs = models.test_probabilities()
+        name = t(models.label())
+        if probs is None:
+            self.summary.object = (f"<p data-version='{models.version}'>"
+                                   f"{t('inspect.summary_waiting', model=esc(name))}</p>")
             return
-        if self._shown is evaluation[1]:
+        if self._shown is probs:
             return
-        self._shown = evaluation[1]
-        ev = Evaluation.of(evaluation[1])
+        self._shown = probs
+        ev = Evaluation.of(probs)
         counts = ev.confusion.ravel()
         true, predicted = np.divmod(np.arange(100), 10)
         self.mapper.high = max(20, int(ev.confusion[~np.eye(10, dtype=bool)].max()) * 2)
@@ -83,11 +88,26 @@ class InspectView(pn.viewable.Viewer):
                                 text_color=["white" if c > self.mapper.high * 0.6 else "#333" for c in counts])
         self.pc_src.data = dict(digit=list(DIGIT_LABELS), acc=ev.per_class.tolist(),
                                 label=[f"{a:.2f}" for a in ev.per_class])
-        key = "inspect.summary_running" if tr.running and tr.history else "inspect.summary"
+        key = "inspect.summary_running" if training else "inspect.summary"
         epoch = tr.history[-1]["epoch"] if tr.history else 0
-        self.summary.object = "<p>" + t(key, model=model, epoch=epoch, acc=f"{ev.accuracy:.4f}",
-                                        n=f"{len(ev.pred):,}", mistakes=ev.n_mistakes) + "</p>"
+        self.summary.object = (f"<p data-version='{models.version}'>"
+                               + t(key, model=esc(name), epoch=epoch, acc=f"{ev.accuracy:.4f}", n=f"{len(ev.pred):,}",
+                                   mistakes=ev.n_mistakes) + "</p>")
+        self.table.object = self._table_html(ev)
         self.gallery.object = self._gallery_html(ev)
+
+    def _table_html(self, ev):
+        """The confusion matrix as a table: what the chart shows, for screen readers and for copying."""
+        t = self.t
+        head = "".join(f"<th scope='col'>{d}</th>" for d in DIGIT_LABELS)
+        rows = "".join(f"<tr><th scope='row'>{d}</th>" + "".join(f"<td>{c}</td>" for c in ev.confusion[i])
+                       + f"<td>{ev.per_class[i]:.2f}</td></tr>" for i, d in enumerate(DIGIT_LABELS))
+        return (f"<details><summary>{esc(t('inspect.table_summary'))}</summary>"
+                f"<table class='confusion-table' style='border-collapse:collapse;text-align:right'>"
+                f"<caption>{esc(t('inspect.confusion_title'))}</caption>"
+                f"<thead><tr><th scope='col'>{esc(t('inspect.true'))} \\ {esc(t('inspect.predicted'))}</th>{head}"
+                f"<th scope='col'>{esc(t('inspect.per_class_short'))}</th></tr></thead><tbody>{rows}</tbody></table>"
+                "</details>")
 
     def _gallery_html(self, ev):
         X_test, y_test = digits()[2:]
@@ -126,5 +146,5 @@ class InspectView(pn.viewable.Viewer):
 
     def __panel__(self):
         t = self.t
-        return pn.Column(self.summary, self.plots, pn.pane.HTML(f"<h3>{t('inspect.gallery_heading')}</h3>"),
+        return pn.Column(self.summary, self.plots, self.table, pn.pane.HTML(f"<h3>{t('inspect.gallery_heading')}</h3>"),
                          self.gallery, pn.pane.HTML(f"<h3>{t('inspect.weights_heading')}</h3>"), self.weights)

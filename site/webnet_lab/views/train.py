@@ -6,13 +6,14 @@ import sys
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, Range1d
+from bokeh.models import ColumnDataSource, Legend, Range1d
 
 from ..state.trainer import N_ESTIMATE, Trainer
-from .common import BLUE, ORANGE, alert_html, figure
+from .common import BLUE, ORANGE, alert_html, esc, figure
 
 CHUNK_PERIOD_MS = 100  # training chunks start this often, each followed by a short sleep: in Pyodide
 # a chunk that outlasted the period would run back to back without yielding, and clicks would wait
+PLOT_HEIGHT = 250  # both curves fit beside the controls in a 1280x800 window
 
 
 class TrainPlots:
@@ -23,8 +24,8 @@ class TrainPlots:
         self.trainer, self.t = trainer, t
         self.loss_src = None
         self._streamed = (0, 0, 0)
-        self.pane = pn.Row(pn.pane.HTML(f"<p style='color:#666'>{t('train.plots_placeholder')}</p>",
-                                        css_classes=["plots-placeholder"]))
+        self.pane = pn.FlexBox(pn.pane.HTML(f"<p style='color:#666'>{esc(t('train.plots_placeholder'))}</p>",
+                                            css_classes=["plots-placeholder"]), gap="12px", sizing_mode="stretch_width")
 
     def _make(self):
         tr, t = self.trainer, self.t
@@ -32,19 +33,25 @@ class TrainPlots:
         self.acc_src = ColumnDataSource(dict(epoch=[], train=[], test=[]))
         self.est_src = ColumnDataSource(dict(x=[], y=[]))
         self.loss_x, self.loss_y, self.acc_x = Range1d(0, tr.epochs), Range1d(0, 2.5), Range1d(0, tr.epochs)
-        loss = figure(t("train.loss_title"), x_axis_label=t("train.epoch_axis"), x_range=self.loss_x,
-                      y_range=self.loss_y)
+        loss = figure(t("train.loss_title"), height=PLOT_HEIGHT, x_axis_label=t("train.epoch_axis"),
+                      x_range=self.loss_x, y_range=self.loss_y)
         loss.line("x", "y", source=self.loss_src, color=BLUE, line_width=2)
-        acc = figure(t("train.accuracy_title"), x_axis_label=t("train.epoch_axis"), x_range=self.acc_x, y_range=(0, 1))
-        acc.line("epoch", "train", source=self.acc_src, color=BLUE, line_width=2, legend_label=t("train.legend_train"))
-        acc.scatter("epoch", "train", source=self.acc_src, color=BLUE, size=7)
-        acc.line("epoch", "test", source=self.acc_src, color=ORANGE, line_width=2, legend_label=t("train.legend_test"))
-        acc.scatter("epoch", "test", source=self.acc_src, color=ORANGE, size=7)
-        acc.scatter("x", "y", source=self.est_src, color=ORANGE, marker="triangle", size=7, alpha=0.5,
-                    legend_label=t("train.legend_estimate", n=N_ESTIMATE))
-        acc.legend.location = "bottom_right"
-        acc.legend.label_text_font_size = "11px"
-        self.pane.objects = [pn.pane.Bokeh(loss), pn.pane.Bokeh(acc)]
+        acc = figure(t("train.accuracy_title"), height=PLOT_HEIGHT, x_axis_label=t("train.epoch_axis"),
+                     x_range=self.acc_x, y_range=(0, 1))
+        # solid line and circles for train, dashed line and squares for test, triangles for the
+        # estimate: told apart without colour too; the legend sits below, never over the curves
+        train_line = acc.line("epoch", "train", source=self.acc_src, color=BLUE, line_width=2)
+        train_dots = acc.scatter("epoch", "train", source=self.acc_src, color=BLUE, size=7)
+        test_line = acc.line("epoch", "test", source=self.acc_src, color=ORANGE, line_width=2, line_dash="dashed")
+        test_dots = acc.scatter("epoch", "test", source=self.acc_src, color=ORANGE, size=7, marker="square")
+        est = acc.scatter("x", "y", source=self.est_src, color=ORANGE, marker="triangle", size=7, alpha=0.6)
+        legend = Legend(items=[(t("train.legend_train"), [train_line, train_dots]),
+                               (t("train.legend_test"), [test_line, test_dots]),
+                               (t("train.legend_estimate", n=N_ESTIMATE), [est])],
+                        orientation="horizontal", label_text_font_size="11px", spacing=8, margin=0, padding=2)
+        acc.add_layout(legend, "below")
+        self.pane.objects = [pn.Column(pn.pane.Bokeh(fig), sizing_mode="stretch_width",
+                                       styles={"flex": "1 1 340px", "min-width": "0"}) for fig in (loss, acc)]
 
     def stream(self, *events):
         """Send the points recorded since the last call (all of them after a reset)."""
@@ -67,8 +74,8 @@ class TrainPlots:
             self.acc_src.stream(dict(epoch=[h["epoch"] for h in new], train=[h["train_acc"] for h in new],
                                      test=[h["test_acc"] for h in new]))
         if len(tr.estimates) > n_est:
-            xs, ys = zip(*tr.estimates[n_est:])
-            self.est_src.stream(dict(x=list(xs), y=list(ys)))
+            new = tr.estimates[n_est:]
+            self.est_src.stream(dict(x=[e[0] for e in new], y=[e[1] for e in new]))
         self._streamed = (len(tr.losses), len(tr.history), len(tr.estimates))
         self.loss_x.end = self.acc_x.end = max(tr.epochs, tr.losses[-1][0] if tr.losses else 0)
         self.loss_y.end = 1.1 * max((y for _, y in tr.losses), default=2.3)
@@ -83,42 +90,43 @@ class TrainView(pn.viewable.Viewer):
         self.plots = TrainPlots(self.trainer, t)
         self.trainer.param.watch(self.plots.stream, ["tick", "epochs"])
         self._periodic = None
-        self.trainer.param.watch(self._running_changed, "running")
+        self.trainer.param.watch(self._busy_changed, ["running", "phase"])
         self._layout = self._build()
 
-    def _running_changed(self, event):
-        # started at the first Start and left running (a paused chunk returns at once): stopping
-        # it in Pyodide cancels its asyncio task, which logs a CancelledError traceback
+    def _busy_changed(self, *events):
+        # started at the first Start and left running (an idle chunk returns at once): stopping it
+        # in Pyodide cancels its asyncio task, which logs a CancelledError traceback
         live = sys.platform == "emscripten" or (pn.state.curdoc is not None and pn.state.curdoc.session_context)
-        if event.new and self._periodic is None and live:  # (without a live page, tests call chunk())
+        if self.trainer.busy and self._periodic is None and live:  # (without a live page, tests call chunk())
             self._periodic = pn.state.add_periodic_callback(self._tick, period=CHUNK_PERIOD_MS)
 
     async def _tick(self):
         self.trainer.chunk()
         await asyncio.sleep(0.005)  # always let the page's messages (a click on Pause) in first
 
-    def status(self, epoch, batch, n_batches, speed, estimate, running, tick, epochs, learning_rate):
+    def status(self, *_):
+        """The status line: state, position, and (while training) speed; each part agrees with the others."""
         tr, t = self.trainer, self.t
-        state = "running" if running else ("finished" if epoch >= tr.epochs else "paused" if tr.steps else "ready")
-        shown = min(epoch + (1 if batch < n_batches and running else 0), tr.epochs)
-        parts = [f"<b>{t('train.state_' + state)}</b> · "
-                 + t("train.status_position", epoch=shown, epochs=tr.epochs, batch=batch, n_batches=n_batches,
-                     lr=f"{tr.learning_rate:g}")]
-        if speed and tr.steps:
-            parts.append(t("train.status_speed", speed=f"{speed:,.0f}"))
-        if estimate is not None:
-            parts.append(t("train.status_estimate", acc=f"{estimate:.3f}"))
-        if tr.history:
-            h = tr.history[-1]
-            parts.append(t("train.status_tested", acc=f"{h['test_acc']:.3f}", epoch=h["epoch"],
-                           seconds=f"{h['seconds']:.2f}"))
-        return " · ".join(parts)
+        epoch, batch = tr.position()
+        parts = [f"<b>{esc(t('train.state_' + tr.phase))}</b>",
+                 t("train.status_position", epoch=epoch, epochs=tr.epochs, batch=batch, n_batches=tr.n_batches),
+                 t("train.status_rate", lr=f"{tr.learning_rate:g}")]
+        if tr.phase in ("training", "evaluating") and tr.speed:
+            parts.append(t("train.status_speed", speed=f"{tr.speed:,.0f}"))
+        if tr.steps:
+            parts.append(t("train.status_time", wall=f"{tr.wall():.1f}", compute=f"{tr.compute_seconds:.1f}"))
+        if tr.estimate is not None:
+            parts.append(t("train.status_estimate", acc=f"{tr.estimate:.3f}"))
+        if tr.dead is not None:
+            parts.append(t("train.status_dead", pct=round(100 * tr.dead)))
+        return (f"<p data-phase='{tr.phase}' data-epoch='{epoch}' data-batch='{batch}' "
+                f"data-compute='{tr.compute_seconds:.4f}' data-wall='{tr.wall():.4f}'>" + " · ".join(parts) + "</p>")
 
-    def test_accuracy(self, tick):
+    def test_accuracy(self, *_):
         h = self.trainer.history
         if not h:
             return self.t("train.test_accuracy_none")
-        return self.t("train.test_accuracy", acc=f"{h[-1]['test_acc']:.4f}")
+        return self.t("train.test_accuracy", acc=f"{h[-1]['test_acc']:.4f}", epoch=h[-1]["epoch"])
 
     def _build(self):
         tr, t, w = self.trainer, self.t, pn.widgets
@@ -148,6 +156,14 @@ class TrainView(pn.viewable.Viewer):
         pause.on_click(tr.pause)
         step.on_click(tr.step)
         reset.on_click(tr.reset)
+        suggest = w.Button(name="", button_type="primary", visible=False, width=300, sizing_mode="fixed")
+        suggest.on_click(tr.use_suggestion)
+
+        def suggestion_changed(*_):
+            suggest.visible = tr.suggestion is not None
+            if tr.suggestion is not None:
+                suggest.name = t("train.use_suggestion", rate=f"{tr.suggestion:g}")
+        tr.param.watch(suggestion_changed, "suggestion")
 
         def running_changed(event):
             for widget in frozen + [start, step]:
@@ -155,25 +171,27 @@ class TrainView(pn.viewable.Viewer):
             pause.disabled = not event.new
         tr.param.watch(running_changed, "running")
         progress = w.Progress(value=pn.bind(lambda b, n: int(100 * b / max(n, 1)), tr.param.batch, tr.param.n_batches),
-                              max=100, height=16, bar_color="primary")
+                              max=100, height=12, bar_color="primary", sizing_mode="stretch_width")
         # HTML panes, not Markdown, on the first tab: Markdown's parser loads and compiles its
         # rules on first use, a tenth of a second of the static page's start-up
-        status = pn.pane.HTML(pn.bind(self.status, tr.param.epoch, tr.param.batch, tr.param.n_batches, tr.param.speed,
-                                      tr.param.estimate, tr.param.running, tr.param.tick, tr.param.epochs,
-                                      tr.param.learning_rate), css_classes=["train-status"])
-        test_acc = pn.pane.HTML(pn.bind(self.test_accuracy, tr.param.tick), css_classes=["test-accuracy"])
+        status = pn.pane.HTML(pn.bind(self.status, tr.param.phase, tr.param.epoch, tr.param.batch, tr.param.tick,
+                                      tr.param.epochs, tr.param.learning_rate, tr.param.estimate, tr.param.dead),
+                              css_classes=["train-status"], margin=(0, 10))
+        test_acc = pn.pane.HTML(pn.bind(self.test_accuracy, tr.param.tick), css_classes=["test-accuracy"],
+                                margin=(0, 10))
         alert = pn.pane.HTML(pn.bind(lambda m: alert_html(t(m) if m else ""), tr.param.alert),
                              visible=pn.bind(bool, tr.param.alert), css_classes=["train-alert"])
         controls = pn.Column(
-            pn.pane.HTML(f"<h3>{t('train.network_heading')}</h3>"), kind, *arch,
-            pn.pane.HTML(f"<h3>{t('train.training_heading')}</h3>"), lr, bs, epochs, size, seed,
+            pn.pane.HTML(f"<h3>{esc(t('train.network_heading'))}</h3>", margin=(0, 10)), kind, *arch,
+            pn.pane.HTML(f"<h3>{esc(t('train.training_heading'))}</h3>", margin=(0, 10)), lr, bs, epochs, size, seed,
             width=300, sizing_mode="fixed")
         buttons = pn.FlexBox(start, pause, step, reset, gap="8px")
         for b in (start, pause, step, reset):
-            b.width = 140
+            b.width = 130
             b.sizing_mode = "fixed"
-        main = pn.Column(buttons, progress, status, alert, test_acc, self.plots.pane, sizing_mode="stretch_width")
-        return pn.FlexBox(controls, main, flex_wrap="wrap", gap="24px")
+        main = pn.Column(buttons, progress, status, alert, suggest, test_acc, self.plots.pane,
+                         sizing_mode="stretch_width", styles={"flex": "1 1 600px", "min-width": "0"})
+        return pn.FlexBox(controls, main, gap="16px", flex_wrap="wrap")
 
     def __panel__(self):
         return self._layout
