@@ -2,7 +2,9 @@
 
 The homework notebook's API works unchanged (``from webnet import LinearLayer, ReLU, ...``).
 Models are saved and loaded by ``webnet.save(net, file, card=None)``, ``webnet.load(file)`` and
-``webnet.load_weights(net, file)``; ``webnet.metrics`` scores a classifier. Depends on numpy only
+``webnet.load_weights(net, file)``; ``webnet.metrics`` scores a classifier. ``webnet.augment``
+distorts training digits, ``webnet.drawn`` draws test digits the way the lab's pad does, and
+``webnet.accel`` is the WebAssembly matrix product the layers use in Pyodide. Depends on numpy only
 (Pillow, for ``preprocess.read_image``, is optional); runs natively and in Pyodide.
 """
 from . import metrics
