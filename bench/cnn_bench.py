@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from torch_contender import TorchContender
 
 import webnet as wn
 from webnet import drawn
@@ -49,34 +50,12 @@ class AugmentedLenet(WebnetLenet):
         super().__init__(X, y, seed, Augment())
 
 
-class TorchLenet:
-    name = "PyTorch CPU lenet (float32)"
+class TorchLenet(TorchContender):
+    name, batch, lr = "PyTorch CPU lenet (float32)", LENET_BATCH, LENET_LR
 
-    def __init__(self, X, y, seed):
-        import torch
-
-        torch.manual_seed(seed)
-        torch.set_num_threads(1)
-        nn = torch.nn
-        self.torch = torch
-        self.X, self.y = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
-        self.model = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
-                                   nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 10))
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=LENET_LR)
-        self.loss = nn.CrossEntropyLoss()
-        self.gen = torch.Generator().manual_seed(seed + 1)
-
-    def epoch(self):
-        perm = self.torch.randperm(len(self.X), generator=self.gen)
-        for i in range(0, len(self.X), LENET_BATCH):
-            idx = perm[i:i + LENET_BATCH]
-            self.opt.zero_grad()
-            self.loss(self.model(self.X[idx]), self.y[idx]).backward()
-            self.opt.step()
-
-    def accuracy(self, X, y):
-        with self.torch.no_grad():
-            return float((self.model(self.torch.from_numpy(X)).argmax(1).numpy() == y).mean())
+    def build(self, nn):
+        return nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Conv2d(8, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(256, 10))
 
 
 def rounds(kinds, X, y, Xt, yt, n_rounds, label):
@@ -90,7 +69,7 @@ def rounds(kinds, X, y, Xt, yt, n_rounds, label):
             start = time.perf_counter()
             c.epoch()
             times[c.name].append(time.perf_counter() - start)
-        print(f"  {label} round {r + 1}: " + ", ".join(f"{c.name} {times[c.name][-1]:.2f} s" for c in contenders),
+        print(f"  {label} round {r + 1}: " + ", ".join(f"{c.name} {times[c.name][-1]:.3f} s" for c in contenders),
               flush=True)
     out = {"results": {c.name: {"seconds": times[c.name], "median": statistics.median(times[c.name]),
                                 "test_accuracy": c.accuracy(Xt, yt)} for c in contenders}}

@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 
 import cnn_bench  # noqa: E402
 import seed_notebook as seed  # noqa: E402
+from torch_contender import TorchContender  # noqa: E402
 
 import webnet as wn  # noqa: E402
 from webnet import data, gradcheck  # noqa: E402
@@ -88,32 +89,11 @@ class WebnetFast:
         return self.net.evaluate(X, y)[0]
 
 
-class Torch:
-    name = "PyTorch CPU (float32)"
+class Torch(TorchContender):
+    name, batch, lr = "PyTorch CPU (float32)", BATCH, LR
 
-    def __init__(self, X, y, seed_):
-        import torch
-
-        torch.manual_seed(seed_)
-        torch.set_num_threads(1)
-        self.torch = torch
-        self.X, self.y = torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
-        self.model = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10))
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
-        self.loss = torch.nn.CrossEntropyLoss()
-        self.gen = torch.Generator().manual_seed(seed_ + 1)
-
-    def epoch(self):
-        perm = self.torch.randperm(len(self.X), generator=self.gen)
-        for i in range(0, len(self.X), BATCH):
-            idx = perm[i:i + BATCH]
-            self.opt.zero_grad()
-            self.loss(self.model(self.X[idx]), self.y[idx]).backward()
-            self.opt.step()
-
-    def accuracy(self, X, y):
-        with self.torch.no_grad():
-            return float((self.model(self.torch.from_numpy(X.astype(np.float32))).argmax(1).numpy() == y).mean())
+    def build(self, nn):
+        return nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
 
 
 def torch_available():
@@ -128,18 +108,7 @@ def mlp_rounds(X, y, Xt, yt, rounds):
     """Rounds of one epoch per contender, in rotating order; returns per-contender seconds and the
     test accuracy after ``rounds`` epochs."""
     kinds = [SeedNotebook, WebnetNotebookAPI, WebnetFast] + ([Torch] if torch_available() else [])
-    contenders = [k(X, y, 0) for k in kinds]
-    times = {c.name: [] for c in contenders}
-    for r in range(rounds):
-        order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
-        for c in order:
-            start = time.perf_counter()
-            c.epoch()
-            times[c.name].append(time.perf_counter() - start)
-        print(f"  round {r + 1}: " + ", ".join(f"{c.name.split(' (')[0]} {times[c.name][-1]:.3f} s"
-                                              for c in contenders), flush=True)
-    return {c.name: {"seconds": times[c.name], "median": statistics.median(times[c.name]),
-                     "test_accuracy": c.accuracy(Xt, yt)} for c in contenders}
+    return cnn_bench.rounds(kinds, X, y, Xt, yt, rounds, "MLP")["results"]
 
 
 def paired_ratio(results, slow, fast):

@@ -84,7 +84,8 @@ def naive_conv_grads(x, K, g, stride, padding):
         for q in range(g.shape[3]):
             patch = xp[:, :, p * stride:p * stride + kh, q * stride:q * stride + kw]
             dK += np.einsum("no,nchw->ochw", g[:, :, p, q], patch)
-            dxp[:, :, p * stride:p * stride + kh, q * stride:q * stride + kw] += np.einsum("no,ochw->nchw", g[:, :, p, q], K)
+            dxp[:, :, p * stride:p * stride + kh, q * stride:q * stride + kw] += np.einsum(
+                "no,ochw->nchw", g[:, :, p, q], K)
     return dxp[:, :, padding:padding + x.shape[2], padding:padding + x.shape[3]], dK
 
 

@@ -29,7 +29,8 @@ def loop_pool(x, kernel, stride, kind):
                         where[a, b, p, q] = [(p * sh + first // kw, q * sw + first % kw, 1.0)]
                     else:
                         y[a, b, p, q] = window.mean()
-                        where[a, b, p, q] = [(p * sh + i, q * sw + j, 1 / (kh * kw)) for i in range(kh) for j in range(kw)]
+                        where[a, b, p, q] = [(p * sh + i, q * sw + j, 1 / (kh * kw))
+                                             for i in range(kh) for j in range(kw)]
 
     def grad(g):
         dx = np.zeros(x.shape)

@@ -20,7 +20,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "metrics", "AvgPool2D", "Conv2D", "CrossEntropy", "Epoch", "Flatten", "Layer", "LinearLayer", "MaxPool2D",
-    "ModelFileError", "NeuralNetwork", "ReLU", "Reshape", "Sigmoid", "SimpleConv", "Softmax", "Tanh", "TrainingDiverged",
+    "ModelFileError", "NeuralNetwork", "ReLU", "Reshape", "Sigmoid", "SimpleConv", "Softmax", "Tanh",
+    "TrainingDiverged",
     "build_model", "check_digit_classifier", "load", "load_weights", "one_hot", "parse_architecture",
     "read_card", "save", "softmax_cross_entropy",
 ]

@@ -45,7 +45,8 @@ def windows(x, kernel, stride):
         raise ValueError(f"expected input (N, C, H, W) with H >= {kh} and W >= {kw}, got {x.shape}")
     last = channels_last(x)
     if last:
-        win = sliding_window_view(x.transpose(0, 2, 3, 1), (kh, kw), axis=(1, 2))[:, ::sh, ::sw]  # (N, Ho, Wo, C, kh, kw)
+        # (N, Ho, Wo, C, kh, kw)
+        win = sliding_window_view(x.transpose(0, 2, 3, 1), (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
     else:
         win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]  # (N, C, Ho, Wo, kh, kw)
     return win.transpose(4, 5, 0, 1, 2, 3).reshape((kh * kw,) + win.shape[:4]), last

@@ -83,7 +83,8 @@ BUGS = {b.name: b for b in (
         'dx[:, :, i * s:i * s + kh, j * s:j * s + kw] += np.einsum("no,ochw->nchw", grad_out[:, :, i, j], self.K)',
         'dx[:, :, i:i + kh, j:j + kw] += np.einsum("no,ochw->nchw", grad_out[:, :, i, j], self.K)'),
     # MaxPool2D
-    Bug("maxpool_every_entry", "maxpool", "g = grad_out[:, :, i, j, None] * mask", "g = grad_out[:, :, i, j, None] * np.ones(k * k)"),
+    Bug("maxpool_every_entry", "maxpool", "g = grad_out[:, :, i, j, None] * mask",
+        "g = grad_out[:, :, i, j, None] * np.ones(k * k)"),
     Bug("maxpool_assign", "maxpool", "dx[:, :, i * s:i * s + k, j * s:j * s + k] += g.reshape(n, c, k, k)",
         "dx[:, :, i * s:i * s + k, j * s:j * s + k] = g.reshape(n, c, k, k)"),
     Bug("maxpool_grad_ignores_stride", "maxpool", "dx[:, :, i * s:i * s + k, j * s:j * s + k] += g.reshape(n, c, k, k)",
