@@ -167,8 +167,9 @@ class NeuralNetwork:
         if not loss <= self.explode_factor * max(self._first_loss, 1.0):  # also catches NaN
             self._diverged(loss, learning_rate)
         self.last_correct = correct
-        # no gradient is needed below the first layer with parameters (e.g. a Reshape of the input)
-        first = next((i for i, layer in enumerate(layers) if layer.param_names), 0)
+        first = 0  # no gradient is needed below the first layer with parameters (a Reshape of the input)
+        while first < len(layers) - 1 and not layers[first].param_names:
+            first += 1
         for i in range(len(layers) - 1, -1, -1):
             g = layers[i].sgd_step(caches[i], g, 1.0, need_grad_x=i > first)
             if i <= first:
