@@ -65,6 +65,7 @@ def render(r):
             f"| speed-up | {c['speedup']:.0f}x (required >= 300x) |", "",
             "## Gradient check of 784-128-10 (batch 4, 40 coordinates per tensor, all rows)", "",
             f"Native: {n['gradcheck_native']['seconds']:.3f} s."]
+    out += cnn_sections(n, r.get("pyodide"), r["quick"])
     b = r.get("browser")
     if b:
         out += ["", "## In the browser: headless Chromium on the built site, served by `build.py serve`", ""]
@@ -75,3 +76,75 @@ def render(r):
         for note in b.get("notes", []):
             out += ["", note]
     return "\n".join(out) + "\n"
+
+
+LENET, LENET_TORCH, AUGMENTED = "webnet lenet (float32)", "PyTorch CPU lenet (float32)", "webnet lenet, augmented"
+
+
+def _rounds_table(section, required=None):
+    lines = ["| implementation | s / epoch (median) | rounds | test acc. after the rounds |", "|---|---:|---:|---:|"]
+    for name, res in section["results"].items():
+        lines.append(f"| {name} | {res['median']:.3f} | {' '.join(f'{t:.2f}' for t in res['seconds'])} | "
+                     f"{res['test_accuracy']:.4f} |")
+    return lines
+
+
+def cnn_sections(n, pyodide, quick):
+    """lenet against PyTorch, augmentation's cost, the shipped models, webnet inside Pyodide."""
+    out = []
+    lenet = n.get("lenet")
+    if lenet:
+        ratio = lenet["ratios"].get(f"{LENET} / {LENET_TORCH}")
+        out += ["", f"## Native training: lenet, batch {lenet['batch']}, SGD lr {lenet['lr']}", "",
+                f"{lenet['n_train']:,} training digits, one BLAS thread (PyTorch: `torch.set_num_threads(1)`), "
+                f"{lenet['rounds']} rounds in rotating order. Conv2D(1, 8, 5) - ReLU - MaxPool2D(2) - Conv2D(8, 16, 5) "
+                "- ReLU - MaxPool2D(2) - Flatten - Linear(256, 10), the same in both.", ""]
+        out += _rounds_table(lenet)
+        out += ["", "| same-round ratio (median) | value | required |", "|---|---:|---:|",
+                f"| webnet / PyTorch, s per epoch | {_times(ratio, 'PyTorch not installed')} | <= 1x |", ""]
+    aug = n.get("augmentation")
+    if aug:
+        ratio = aug["ratios"][f"{AUGMENTED} / {LENET}"]
+        out += ["## Augmentation's cost: a lenet epoch with and without it", "", f"`{aug['augment']}`", ""]
+        out += _rounds_table(aug)
+        out += ["", f"Augmented / plain, same-round median: {_times(ratio)} (required <= 1.30x).", ""]
+    models = n.get("models")
+    if models and "old" in models:
+        out += ["## The shipped model: before and after", "",
+                f"The drawn digits: {models['drawn_set']['n']} drawings made by `webnet.drawn` (seed "
+                f"{models['drawn_set']['seed']}), preprocessed as the page does. Per drawing: preprocess a 280 x 280 "
+                "pad drawing and classify it, natively.", "",
+                "| model | parameters | file | MNIST test (10,000) | shipped test (2,000) | drawn | ms per drawing |",
+                "|---|---:|---:|---:|---:|---:|---:|"]
+        for label in ("old", "shipped"):
+            m = models[label]
+            mnist = f"{m['mnist_test_accuracy']:.4f}" if "mnist_test_accuracy" in m else "(full mode)"
+            out.append(f"| {label}: {m['arch']} | {m['params']:,} | {m['file_bytes'] / 1e3:.0f} kB | {mnist} | "
+                       f"{m['subset_test_accuracy']:.4f} | {m['drawn_accuracy']:.4f} | {m['per_drawing_ms']:.1f} |")
+        out.append("")
+    elif models:
+        out += [f"Models: {models['note']}", ""]
+    if pyodide and "epoch_seconds" in pyodide:
+        e, rt = pyodide["epoch_seconds"], pyodide["ratios"]
+        out += ["## Inside Pyodide under Node: with the WebAssembly kernel and without it", "",
+                f"Runtime: {pyodide.get('pyodide_dir', '?')}; the shipped 10,000 digits; {pyodide['rounds']} rounds "
+                "in rotating order (bench/pyodide_epochs.py).", "",
+                "| epoch | kernel (s) | numpy only (s) | numpy / kernel |", "|---|---:|---:|---:|",
+                f"| 784-128-10, batch 64 (required <= 0.3 s) | {e['mlp kernel']:.3f} | {e['mlp numpy']:.3f} | "
+                f"{rt['mlp numpy / kernel']:.2f}x |",
+                f"| 784-128-10, sparse-input trick off | {e['mlp kernel, dense']:.3f} | {e['mlp numpy, dense']:.3f} | |",
+                f"| lenet, batch 32 | {e['lenet kernel']:.3f} | {e['lenet numpy']:.3f} | "
+                f"{rt['lenet numpy / kernel']:.2f}x |", "",
+                f"Sparse-input trick, dense / sparse (same round): with the kernel {rt['mlp kernel dense / sparse']:.2f}x, "
+                f"with numpy {rt['mlp numpy dense / sparse']:.2f}x.", ""]
+        lenet_time = pyodide["lenet_in_seconds"]
+        curve = ", ".join(f"{t} s: {a:.4f}" for t, _, a in lenet_time["curve"])
+        out += [f"lenet trained for {lenet_time['seconds']:g} s with the kernel (required: >= 0.975 within 60 s in the "
+                f"page): test accuracy {lenet_time['test_accuracy']:.4f} on the 2,000 test digits ({curve}).", ""]
+        if "per_drawing_ms" in pyodide:
+            d = pyodide["per_drawing_ms"]
+            out += [f"One pad drawing preprocessed and classified by the shipped {d['model']}: median {d['median']} ms, "
+                    f"at most {d['max']} ms (required <= 30 ms in the page).", ""]
+    elif pyodide:
+        out += ["## Inside Pyodide", "", pyodide.get("note", "not run"), ""]
+    return out

@@ -28,7 +28,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
+import cnn_bench  # noqa: E402
 import seed_notebook as seed  # noqa: E402
+from torch_contender import TorchContender  # noqa: E402
 
 import webnet as wn  # noqa: E402
 from webnet import data, gradcheck  # noqa: E402
@@ -87,32 +89,11 @@ class WebnetFast:
         return self.net.evaluate(X, y)[0]
 
 
-class Torch:
-    name = "PyTorch CPU (float32)"
+class Torch(TorchContender):
+    name, batch, lr = "PyTorch CPU (float32)", BATCH, LR
 
-    def __init__(self, X, y, seed_):
-        import torch
-
-        torch.manual_seed(seed_)
-        torch.set_num_threads(1)
-        self.torch = torch
-        self.X, self.y = torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.int64))
-        self.model = torch.nn.Sequential(torch.nn.Linear(784, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10))
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
-        self.loss = torch.nn.CrossEntropyLoss()
-        self.gen = torch.Generator().manual_seed(seed_ + 1)
-
-    def epoch(self):
-        perm = self.torch.randperm(len(self.X), generator=self.gen)
-        for i in range(0, len(self.X), BATCH):
-            idx = perm[i:i + BATCH]
-            self.opt.zero_grad()
-            self.loss(self.model(self.X[idx]), self.y[idx]).backward()
-            self.opt.step()
-
-    def accuracy(self, X, y):
-        with self.torch.no_grad():
-            return float((self.model(self.torch.from_numpy(X.astype(np.float32))).argmax(1).numpy() == y).mean())
+    def build(self, nn):
+        return nn.Sequential(nn.Linear(784, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 10))
 
 
 def torch_available():
@@ -127,18 +108,7 @@ def mlp_rounds(X, y, Xt, yt, rounds):
     """Rounds of one epoch per contender, in rotating order; returns per-contender seconds and the
     test accuracy after ``rounds`` epochs."""
     kinds = [SeedNotebook, WebnetNotebookAPI, WebnetFast] + ([Torch] if torch_available() else [])
-    contenders = [k(X, y, 0) for k in kinds]
-    times = {c.name: [] for c in contenders}
-    for r in range(rounds):
-        order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
-        for c in order:
-            start = time.perf_counter()
-            c.epoch()
-            times[c.name].append(time.perf_counter() - start)
-        print(f"  round {r + 1}: " + ", ".join(f"{c.name.split(' (')[0]} {times[c.name][-1]:.3f} s"
-                                              for c in contenders), flush=True)
-    return {c.name: {"seconds": times[c.name], "median": statistics.median(times[c.name]),
-                     "test_accuracy": c.accuracy(Xt, yt)} for c in contenders}
+    return cnn_bench.rounds(kinds, X, y, Xt, yt, rounds, "MLP")["results"]
 
 
 def paired_ratio(results, slow, fast):
@@ -200,6 +170,7 @@ def native(quick):
     else:
         X, y, Xt, yt = data.load_mnist(dtype=np.float32)
         rounds = 7
+    mnist_test = None if quick else (Xt, yt)
     with threadpool_limits(limits=1):
         kernel = blas_kernel()
         print(f"MLP 784-{HIDDEN}-10, batch {BATCH}, lr {LR}, {len(X):,} digits, {rounds} rounds, BLAS {kernel}",
@@ -213,6 +184,14 @@ def native(quick):
             return out
         out["conv"] = conv_bench(quick)
         out["gradcheck_native"] = gradcheck_bench()
+        cnn_X, cnn_y = (X[:1000], y[:1000]) if quick else (X, y)
+        print(f"lenet, batch {cnn_bench.LENET_BATCH}, lr {cnn_bench.LENET_LR}, {len(cnn_X):,} digits", flush=True)
+        out["lenet"] = cnn_bench.lenet_vs_torch(cnn_X, cnn_y, Xt, yt, 2 if quick else 5, torch_available())
+        out["augmentation"] = cnn_bench.augmentation_cost(cnn_X, cnn_y, Xt, yt, 2 if quick else 3)
+        try:
+            out["models"] = cnn_bench.models_on_digits(cnn_bench.old_model_file(), mnist_test)
+        except subprocess.CalledProcessError as e:
+            out["models"] = {"note": f"the old model could not be read from git: {e.stderr.decode()[:200]}"}
     return out
 
 
@@ -250,7 +229,7 @@ def main():
         print(json.dumps(native(args.quick)))
         return
     report = {"machine": machine(), "quick": args.quick, "native": native(args.quick),
-              "native_blas_vars_unset": unset_blas_column(args.quick)}
+              "native_blas_vars_unset": unset_blas_column(args.quick), "pyodide": cnn_bench.pyodide_epochs(args.quick)}
     if not args.no_browser:
         from browser_bench import browser_bench
 

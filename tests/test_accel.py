@@ -3,27 +3,22 @@
 Natively the kernel is never loaded, so the native tests check (1) that every call is exactly
 np.matmul, and (2) the wrapper's bookkeeping (which products go to the kernel, with which element
 strides and copies), with the kernel replaced by its slow twin: the same contract written in numpy,
-reading and writing memory by address. The Pyodide tests assemble the real kernel from
-webnet/kernels/matmul.wat and run tools/wasm/check_kernel.py inside Pyodide under Node; they need
-node, wabt (fetched with npm into cache/downloads/ if missing) and a Pyodide 0.27.7 runtime at
-$WEBNET_PYODIDE_DIR (default dist/site/pyodide/), and skip, saying which is missing, without them.
+reading and writing memory by address; the layers' products through that twin too. The Pyodide
+tests assemble the real kernel from webnet/kernels/matmul.wat with the build's assembler
+(site/builder/kernel.py) and run tests/pyodide/check_kernel.py inside Pyodide under Node (see
+tests/lib_pyodide.py for what they need and when they skip). The kernel's speed is measured by the
+benchmark (bench/), not here.
 """
+import copy
 import ctypes
 import json
-import os
-import shutil
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
+from lib_pyodide import ROOT, assemble, in_pyodide, run
 
+import webnet as wn
 from webnet import accel
-
-ROOT = Path(__file__).resolve().parent.parent
-TOOLS = ROOT / "tools" / "wasm"
-PYODIDE_DIR = Path(os.environ.get("WEBNET_PYODIDE_DIR", ROOT / "dist" / "site" / "pyodide"))
-WABT_TGZ = ROOT / "cache" / "downloads" / "wabt-1.0.39.tgz"
 
 
 def bits_equal(x, y):
@@ -147,33 +142,40 @@ def test_twin_fallbacks_do_not_take_the_kernel(twin, case):
     assert bits_equal(got, want) and calls == []
 
 
-# -- the real kernel: assembled with wabt, run inside Pyodide under Node -------------------------------
-def run(args, **kw):
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, **kw)
+# -- the layers' products through the kernel's twin ----------------------------------------------------
+@pytest.mark.parametrize("arch", ["784-32-10", "lenet"])
+def test_training_through_the_twin_takes_the_kernel_and_matches_numpy(twin, arch, monkeypatch):
+    """Every product of a float32 training step goes to the kernel (the update of W fused into it),
+    with results equal to numpy's up to the twin's own rounding."""
+    from webnet.data import load_mnist_subset
+
+    X, y = load_mnist_subset(n_train=64, n_test=1)[:2]
+    with_kernel = wn.build_model(arch, rng=0)
+    plain = copy.deepcopy(with_kernel)
+    with_kernel.train_one_step(X[:32], y[:32], 0.1)
+    kernel_calls = len(calls)
+    monkeypatch.setattr(accel, "_kernel", None)
+    plain.train_one_step(X[:32], y[:32], 0.1)
+    assert kernel_calls >= (5 if arch != "lenet" else 2 + 2 + 25 + 3)  # lenet: conv products, taps, linear
+    for (name, a), (_, b) in zip(with_kernel.named_parameters(), plain.named_parameters()):
+        assert np.allclose(a, b, rtol=0, atol=1e-6), name
 
 
+def test_load_packaged_without_a_library_changes_nothing(monkeypatch):
+    assert accel.load_packaged() is False and not accel.enabled()  # natively the .so cannot be opened
+
+
+# -- the real kernel: assembled by the build, run inside Pyodide under Node -------------------------------
 @pytest.fixture(scope="module")
 def kernel_so(tmp_path_factory):
-    """tools/wasm/assemble.js's output, assembled here from webnet/kernels/matmul.wat."""
-    if shutil.which("node") is None:
-        pytest.skip("node is not on PATH: the kernel is assembled and run with Node")
-    wabt = Path(os.environ.get("WEBNET_WABT", WABT_TGZ))
-    if not wabt.exists():
-        WABT_TGZ.parent.mkdir(parents=True, exist_ok=True)
-        fetched = shutil.which("npm") and run(["npm", "pack", "wabt@1.0.39", "--pack-destination", WABT_TGZ.parent])
-        if not fetched or fetched.returncode != 0 or not wabt.exists():
-            pytest.skip(f"no wabt at {wabt} and `npm pack wabt@1.0.39` did not fetch it")
-    out = tmp_path_factory.mktemp("wasm")
-    done = run(["node", TOOLS / "assemble.js", "--wabt", wabt, "--out", out])
-    assert done.returncode == 0, done.stderr
-    return out / "webnet_matmul.so"
+    """site/builder/kernel.py's output, assembled here from webnet/kernels/matmul.wat."""
+    return assemble(tmp_path_factory.mktemp("wasm") / "webnet_matmul.so")
 
 
 def test_assembly_is_deterministic_and_a_side_module(kernel_so, tmp_path):
-    again = run(["node", TOOLS / "assemble.js", "--wabt", os.environ.get("WEBNET_WABT", WABT_TGZ), "--out", tmp_path])
-    assert again.returncode == 0, again.stderr
+    again = assemble(tmp_path / "again.so")
     so = kernel_so.read_bytes()
-    assert (tmp_path / "webnet_matmul.so").read_bytes() == so
+    assert again.read_bytes() == so
     # header, then a custom section (id 0) of 15 bytes named dylink.0: mem info (1), all sizes 0
     assert so[:8] == b"\0asm\1\0\0\0" and so[8:25] == b"\0\x0f\x08dylink.0\x01\x04\0\0\0\0"
     shape = run(["node", "-e", "const m = new WebAssembly.Module(require('fs').readFileSync(process.argv[1]));"
@@ -182,18 +184,8 @@ def test_assembly_is_deterministic_and_a_side_module(kernel_so, tmp_path):
                                         [{"name": "webnet_matmul", "kind": "function"}]]
 
 
-def in_pyodide(kernel_so, script, *args):
-    """Run tools/wasm/<script> inside Pyodide; its last stdout line is a JSON report."""
-    if not (PYODIDE_DIR / "pyodide.js").exists():
-        pytest.skip(f"no Pyodide runtime at {PYODIDE_DIR}: build the site (python3 build.py build) "
-                    "or set WEBNET_PYODIDE_DIR")
-    done = run(["node", TOOLS / "pyodide_run.js", PYODIDE_DIR, kernel_so, TOOLS / script, *args])
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_kernel_equals_numpy_bitwise_in_pyodide(kernel_so):
-    report = in_pyodide(kernel_so, "check_kernel.py")
+    report = in_pyodide(ROOT / "tests" / "pyodide" / "check_kernel.py", kernel_so)
     assert report["failures"] == {}
     assert report["pyodide"] == "0.27.7" and report["numpy"] == "2.0.2" and report["enabled"] is True
     counts = report["counts"]
@@ -205,10 +197,3 @@ def test_kernel_equals_numpy_bitwise_in_pyodide(kernel_so):
     first, last = report["mlp_loss_first_last"]
     assert last < 0.7 * first  # the network learnt: the weights compared are not a fixed point
     assert report["memory_growth"]["lowest_operand_address"] >= 2**31
-
-
-def test_benchmark_runs_and_the_kernel_is_faster(kernel_so):
-    report = in_pyodide(kernel_so, "bench_kernel.py", "3")
-    for name in ("x @ W1", "x.T @ d1", "d1 @ W1.T"):
-        assert report["products"][name]["kernel"] * 2 < report["products"][name]["@"], name
-    assert report["steps_ms"]["step kernel"] * 2 < report["steps_ms"]["step @"]

@@ -70,12 +70,30 @@ def corrupt_model(tmp_path):
     (lambda t: ["predict", "--model", corrupt_model(t), bad_png(t)], "truncated or corrupted"),
     (lambda t: ["predict", "--model", t / "none.npz", "x.png"], "no such file"),
     (lambda t: ["frobnicate"], "invalid choice"),
+    (lambda t: ["train", "lenet", "--schedule", "linear"], "invalid choice: 'linear'"),
+    (lambda t: ["train", "lenet", "--augment", "--batch-size", "0"], "must be at least 1"),
+    (lambda t: ["train", "lenent"], "or one of cnn, lenet"),
 ])
 def test_bad_input_one_line_exit_2(tmp_path, args, message):
     r = run(*args(tmp_path))
     assert r.returncode == 2
     assert message in r.stderr and "Traceback" not in r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith(("webnet: error:", "usage:", "python -m webnet"))
+
+
+def test_train_lenet_augmented_writes_how_it_was_made(tmp_path):
+    model = tmp_path / "lenet.npz"
+    r = run("train", "lenet", "--subset", "600", "--epochs", "2", "--augment", "--quiet", "--save", model)
+    assert r.returncode == 0, r.stderr
+    assert "(augmented)" in r.stdout and "batch 32, learning rate 0.15 (cosine)" in r.stdout
+    card = wn.read_card(model)
+    assert card["architecture"] == "lenet" and card["augment"].startswith("Augment(rotation=10.0")
+    assert card["command"] == (f"python -m webnet train lenet --epochs 2 --batch-size 32 --lr 0.15 --schedule cosine "
+                               f"--seed 0 --dtype float32 --subset 600 --augment --save {model}")
+    again = tmp_path / "again.npz"
+    r = run(*card["command"].split()[3:-1], again, "--quiet")  # the card's command makes the same model
+    assert r.returncode == 0, r.stderr
+    assert all(np.array_equal(a, b) for a, b in zip(wn.load(model).parameters(), wn.load(again).parameters()))
 
 
 def test_diverging_run_is_explained(tmp_path):

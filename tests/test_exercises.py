@@ -13,7 +13,8 @@ from webnet.exercises.explain import difference_map, report_text, sentences
 from webnet.texts import entries
 
 SEEDS = range(10)
-CORPUS_LAYERS = {"linear", "relu", "sigmoid", "tanh", "softmax", "cross_entropy", "flatten", "simple_conv", "conv2d"}
+CORPUS_LAYERS = {"linear", "relu", "sigmoid", "tanh", "softmax", "cross_entropy", "flatten", "simple_conv", "conv2d",
+                 "maxpool"}
 
 
 @pytest.mark.parametrize("name", ex.EXERCISES, ids=list(ex.EXERCISES))
@@ -51,6 +52,7 @@ def test_every_bug_is_caught_on_many_seeds(name):
     ("relu_boolean", "grad_x returned whole numbers (bool)"),
     ("flatten_not_reshaped", "grad_x returned an array of shape (3, 24); x has shape (3, 2, 3, 4)"),
     ("conv_off_by_one", "forward returned an array of shape (3, 3, 3); webnet's layer gives (3, 4, 4)"),
+    ("maxpool_every_entry", "Your grad_x does not match the numeric gradient: 162 of 252 entries differ"),
 ])
 def test_structural_bugs_get_a_plain_message(name, expected):
     (report,) = ex.grade_source(ex.BUGS[name].source)
@@ -138,3 +140,24 @@ def test_every_text_exists_in_both_languages_with_the_same_placeholders():
             assert f"exercise.{name}.{key}" in en
     for name in ex.BUGS:
         assert f"bug.{name}.title" in en and f"bug.{name}.why" in en
+
+
+def test_a_students_max_pool_trains_in_lenet_like_webnets():
+    """The student's MaxPool2D takes the place of both of lenet's pools; the reference solution then
+    trains to the same weights as webnet's own layer (ties included: the same first maximum)."""
+    import webnet as wn
+    from webnet.data import load_mnist_subset
+    from webnet.exercises.swap import with_student_layer
+
+    cls = ex.load(ex.EXERCISES["maxpool"].solution)["MaxPool2D"]
+    X, y = load_mnist_subset(n_train=96, n_test=1)[:2]
+    ours = wn.build_model("lenet", rng=0, dtype=np.float64)
+    theirs = with_student_layer(wn.build_model("lenet", rng=0, dtype=np.float64), "maxpool", cls)
+    assert [repr(layer).startswith("MaxPool2D (yours") for layer in theirs.layers].count(True) == 2
+    for net in (ours, theirs):
+        net.fit_one_epoch(X, y, 32, 0.1, shuffle=False)
+    for (name, a), (_, b) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert np.allclose(a, b, rtol=0, atol=1e-10), name
+    with pytest.raises(ex.CodeProblem, match="cannot take the place of MaxPool2D"):
+        with_student_layer(wn.NeuralNetwork([wn.Reshape((1, 28, 28)), wn.MaxPool2D((2, 1)), wn.Flatten(),
+                                             wn.LinearLayer(392, 10), wn.Softmax()]), "maxpool", cls)

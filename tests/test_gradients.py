@@ -20,6 +20,10 @@ CASES = {
     "conv2d_one_channel": (lambda r: wn.Conv2D(1, 1, 3, stride=2, padding=1, rng=r), (2, 1, 7, 6)),
     "simpleconv": (lambda r: wn.SimpleConv(r.standard_normal((3, 2)), 0.3), (2, 6, 5)),
     "simpleconv_2d": (lambda r: wn.SimpleConv(r.standard_normal((3, 3)), -0.1), (6, 5)),
+    # standard normal inputs: no two entries of a window tie (a tie is a kink of the max)
+    "maxpool": (lambda r: wn.MaxPool2D(2), (2, 3, 6, 5)),
+    "maxpool_overlapping": (lambda r: wn.MaxPool2D((3, 2), stride=(2, 1)), (2, 2, 7, 6)),
+    "avgpool": (lambda r: wn.AvgPool2D((2, 3), stride=2), (2, 2, 6, 7)),
 }
 
 
@@ -36,12 +40,12 @@ def test_layer_gradients_are_excellent(name):
             assert r.verdict == "excellent", gc.format_rows(rows)
 
 
-@pytest.mark.parametrize("arch", ["784-32-10", "784-16-8-10", "cnn"])
+@pytest.mark.parametrize("arch", ["784-32-10", "784-16-8-10", "cnn", "lenet"])
 def test_network_checks_are_never_worse_than_acceptable(arch):
     """On the lab's architectures, with real digits (which sit on ReLU kinks: see gradcheck.jittered),
     over many seeds: the old checker gave the CNN a false "wrong" on seed 0."""
     X, y = load_mnist_subset(n_test=1)[:2]
-    for seed in range(8):
+    for seed in range(2 if arch == "lenet" else 8):  # lenet's whole-network rows take ~10 s a seed
         rng = np.random.default_rng(seed)
         net = wn.build_model(arch, rng=rng)  # float32: the check runs on a float64 copy
         before = [p.copy() for p in net.parameters()]
@@ -180,6 +184,27 @@ def test_kinks_are_skipped_and_counted():
     x = np.array([[0.0, 1.0, -1.0], [2.0, 0.0, -3.0]])  # two inputs exactly on the kink
     rows = gc.check_layer(wn.ReLU(), x)
     assert rows[0].kinks == 2 and rows[0].checked == 4 and rows[0].ok
+
+
+class MaxPoolEveryEntry(wn.MaxPool2D):
+    def grad_x(self, x, grad_out):  # each window's gradient to all its entries, not to its maximum
+        return np.repeat(np.repeat(np.asarray(grad_out), 2, axis=2), 2, axis=3)
+
+
+class MaxPoolLastOnTies(wn.MaxPool2D):
+    def grad_x(self, x, grad_out):  # the last maximum on a tie: the same subgradient class, a kink
+        return super().grad_x(np.asarray(x)[:, :, ::-1, ::-1], np.asarray(grad_out)[:, :, ::-1, ::-1])[:, :, ::-1, ::-1]
+
+
+def test_a_max_pool_spreading_its_gradient_is_caught_and_tie_rules_are_kinks():
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((2, 2, 4, 6))
+        assert verdicts(gc.check_layer(MaxPoolEveryEntry(2), x, rng), "grad_x") == ["wrong"]
+        assert verdicts(gc.check_layer(MaxPoolLastOnTies(2), x, rng), "grad_x") == ["excellent"]  # no ties here
+    tied = np.zeros((2, 1, 2, 2))  # every window a tie: its entries sit on kinks, none is compared
+    row = gc.check_layer(wn.MaxPool2D(2), tied)[0]
+    assert row.kinks == row.total == 8 and row.verdict == "suspicious"
 
 
 def test_verdict_bands():

@@ -50,7 +50,21 @@ CASES = {
                            lambda r: r.standard_normal((2, 1, 7, 6)), None),
     "simpleconv": (lambda r: wn.SimpleConv(r.standard_normal((3, 2)), 0.3), lambda r: r.standard_normal((2, 6, 5)),
                    None),
+    # a convolution's output feeds the next layer stored channels-last: the im2col and col2im of that layout
+    "conv2d_channels_last_input": (lambda r: wn.Conv2D(3, 4, 3, rng=r), lambda r: channels_last(r, (2, 3, 7, 6)), None),
+    "conv2d_channels_last_stride_pad": (lambda r: wn.Conv2D(3, 2, (3, 2), stride=2, padding=1, rng=r),
+                                        lambda r: channels_last(r, (2, 3, 7, 6)), None),
+    "maxpool": (lambda r: wn.MaxPool2D(2), lambda r: r.integers(0, 3, (2, 3, 6, 5)).astype(float), None),
+    "maxpool_overlapping_channels_last": (lambda r: wn.MaxPool2D(3, stride=2),
+                                          lambda r: channels_last(r, (2, 3, 7, 6), ties=True), None),
+    "avgpool": (lambda r: wn.AvgPool2D((2, 3), stride=(1, 2)), lambda r: channels_last(r, (2, 3, 5, 7)), None),
 }
+
+
+def channels_last(rng, shape, ties=False):
+    """An (N, C, H, W) batch stored as (N, H, W, C), as a convolution's output is."""
+    x = rng.integers(0, 3, shape).astype(float) if ties else rng.standard_normal(shape)
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
 
 
 def assert_close(fast, slow, what):
@@ -183,6 +197,7 @@ NETWORKS = {
     "mlp_sparse_input": lambda r: (wn.build_model("784-16-10", rng=r, dtype=np.float64), sparse_batch(r, 24, 784), 10),
     "mlp_two_hidden": lambda r: (wn.build_model("300-8-6-4", rng=r, dtype=np.float64), sparse_batch(r, 9, 300), 4),
     "cnn": lambda r: (wn.build_model("cnn", rng=r, dtype=np.float64), np.abs(sparse_batch(r, 5, 784)), 10),
+    "lenet": lambda r: (wn.build_model("lenet", rng=r, dtype=np.float64), np.abs(sparse_batch(r, 5, 784)), 10),
     "relu_tail": lambda r: (mixed_net(r, "relu"), sparse_batch(r, 7, 300), 4),
     "sigmoid_tail": lambda r: (mixed_net(r, "sigmoid"), sparse_batch(r, 7, 300), 4),
     "tanh_tail": lambda r: (mixed_net(r, "tanh"), sparse_batch(r, 7, 300), 4),

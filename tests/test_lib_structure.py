@@ -7,7 +7,7 @@ import pytest
 import webnet as wn
 
 PACKAGE = Path(wn.__file__).parent
-ENGINE = ["layers", "conv", "losses", "network", "gradcheck", "metrics"]
+ENGINE = ["layers", "conv", "im2col", "pool", "losses", "network", "gradcheck", "metrics", "accel", "augment"]
 FILES = {"serialize", "npz", "architecture", "data", "preprocess", "ink", "cli", "models"}
 
 

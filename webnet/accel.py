@@ -1,18 +1,23 @@
 """An optional fast float32 matrix product for Pyodide, where numpy has no BLAS.
 
     from webnet import accel
-    accel.load("/tmp/webnet_matmul.so")    # once, in Pyodide, by the page's start-up code
+    accel.enabled()                         # in Pyodide: True once webnet is imported (see below)
     y = accel.matmul(x, W)                  # x (M, K) @ W (K, N) -> y (M, N), bit for bit x @ W
     accel.matmul_add(W, x.T, g, alpha=-1)   # W -= x.T @ g, in place, with no (K, N) temporary
 
 Pyodide's numpy computes float32 ``@`` with plain C loops at about 2.5 GFLOP/s. The kernel
-(``webnet/kernels/matmul.wat``, WebAssembly SIMD, assembled by ``tools/wasm/assemble.js`` into
-``webnet_matmul.so``) does the same arithmetic in the same order about ten times faster, so its
-results equal numpy's bit for bit (NaN payloads aside). It is opened with ``ctypes.CDLL``: Pyodide's
-dynamic linker links it to Pyodide's own memory, and it reads and writes numpy's buffers in place.
+(``webnet/kernels/matmul.wat``, WebAssembly SIMD, assembled at build time by
+site/builder/kernel.py into ``webnet/kernels/webnet_matmul.so``, which the wheel carries) does the
+same arithmetic in the same order about ten times faster, so its results equal numpy's bit for bit
+(NaN payloads aside). It is opened with ``ctypes.CDLL``: Pyodide's dynamic linker links it to
+Pyodide's own memory, and it reads and writes numpy's buffers in place.
 
+In Pyodide (``sys.platform == "emscripten"``) importing this module loads the kernel from the
+package data, with its self-check; if anything fails (no file, no ctypes, a check that disagrees)
+products silently stay numpy's. ``load(path)`` loads another copy, ``disable()`` turns it off.
 Natively (CPython anywhere) nothing is ever loaded: ``matmul`` is ``np.matmul`` behind one check.
 
+The layers call it for their products (webnet/layers.py, webnet/conv.py, webnet/im2col.py).
 The kernel takes a product when both operands are float32 ndarrays with 2 dimensions whose strides
 are whole elements (any strides for ``a``: ``x.T`` and slices need no copy; ``b`` with rows that
 are not contiguous, like ``W.T``, is copied once with ``np.ascontiguousarray``), and ``out``, if
@@ -28,10 +33,14 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
+from importlib import resources
 
 import numpy as np
 
-__all__ = ["disable", "enabled", "load", "matmul", "matmul_add"]
+__all__ = ["KERNEL", "disable", "enabled", "load", "load_packaged", "matmul", "matmul_add"]
+
+KERNEL = "webnet_matmul.so"  # in webnet/kernels/, put there by the build (site/builder/kernel.py)
 
 _F32 = np.dtype(np.float32)
 _ONE = ctypes.c_float(1.0)  # alpha for plain products; never mutated
@@ -57,6 +66,18 @@ def load(path):
         raise RuntimeError(f"the kernel at {path} disagrees with np.matmul on a (5, 3) @ (3, 13) product: "
                            f"max difference {np.max(np.abs(got - want)) if got is not None else 'n/a'}")
     _kernel = fn
+
+
+def load_packaged():
+    """Load the kernel the package carries (``webnet/kernels/webnet_matmul.so``); returns True if it
+    is in use. Never raises: without the file, or if it cannot be opened or fails its check,
+    products stay numpy's."""
+    try:
+        with resources.as_file(resources.files(__package__).joinpath("kernels", KERNEL)) as path:
+            load(path)
+    except Exception:  # no file, no ctypes, not a library here, a failed check: numpy it is
+        return False
+    return True
 
 
 def enabled():
@@ -92,9 +113,12 @@ def matmul_add(out, a, b, alpha=1.0):
     if _kernel is not None and _product(_kernel, a, b, out, ctypes.c_float(alpha), 1) is not None:
         return out
     product = np.matmul(a, b)
-    if alpha != 1.0:
-        product *= alpha
-    out += product
+    if alpha == -1.0:
+        out -= product  # x - p is x + (-p) exactly: one pass less
+    else:
+        if alpha != 1.0:
+            product *= alpha
+        out += product
     return out
 
 
@@ -129,3 +153,7 @@ def _product(kernel, a, b, out, alpha, accumulate):
            b.__array_interface__["data"][0], b_rs >> 2,
            out.__array_interface__["data"][0], out.strides[0] >> 2, alpha, accumulate)
     return out
+
+
+if sys.platform == "emscripten":  # Pyodide: the packaged kernel, or numpy if anything is amiss
+    load_packaged()

@@ -16,6 +16,7 @@ from .conv import Conv2D, SimpleConv
 from .layers import Flatten, LinearLayer, ReLU, Reshape, Sigmoid, Softmax, Tanh
 from .losses import CrossEntropy
 from .network import NeuralNetwork
+from .pool import AvgPool2D, MaxPool2D
 
 FORMAT = "webnet-model"
 VERSION = 1
@@ -24,7 +25,7 @@ VERSION = 1
 MAX_LAYERS = 64
 MAX_PARAMETERS = 50_000_000  # 200 MB in float32, 400 MB in float64
 MAX_UNITS = 65_536  # features of a LinearLayer, channels of a convolution, a Reshape dimension
-MAX_KERNEL = 64  # kernel side, stride and padding of a convolution
+MAX_KERNEL = 64  # kernel side, stride and padding of a convolution or a pooling
 MAX_VALUES_PER_EXAMPLE = 1_000_000  # the output of any layer, for one example
 DTYPES = ("float32", "float64")
 
@@ -33,6 +34,8 @@ LAYERS = {
     "LinearLayer": (LinearLayer, ("in_features", "out_features")),
     "Conv2D": (Conv2D, ("in_channels", "out_channels", "kernel_size", "stride", "padding")),
     "SimpleConv": (SimpleConv, ("kernel_shape",)),
+    "MaxPool2D": (MaxPool2D, ("kernel_size", "stride")),
+    "AvgPool2D": (AvgPool2D, ("kernel_size", "stride")),
     "Reshape": (Reshape, ("shape",)),
     "Flatten": (Flatten, ()),
     "ReLU": (ReLU, ()),
@@ -130,6 +133,13 @@ def _layer(i, spec, shape):
         if len(shape) != 2 or shape[0] < kh or shape[1] < kw:
             raise ArchitectureError(f"{what} with kernel {(kh, kw)} cannot take shape {shape}")
         return (shape[0] - kh + 1, shape[1] - kw + 1), {"K": (kh, kw), "b": ()}
+    if kind in ("MaxPool2D", "AvgPool2D"):
+        kh, kw = _ints(spec["kernel_size"], f"{what} kernel_size", (2,), 1, MAX_KERNEL)
+        sh, sw = _ints(spec["stride"], f"{what} stride", (2,), 1, MAX_KERNEL)
+        if len(shape) != 3 or shape[1] < kh or shape[2] < kw:
+            raise ArchitectureError(f"{what} with kernel {(kh, kw)} takes (C, H, W) with H >= {kh} and W >= {kw}, "
+                                    f"but gets shape {shape}")
+        return (shape[0], (shape[1] - kh) // sh + 1, (shape[2] - kw) // sw + 1), {}
     if kind == "Flatten":
         return (math.prod(shape),), {}
     if kind == "Softmax" and len(shape) != 1:
@@ -206,6 +216,8 @@ def build(arch, rng=None):
             layers.append(SimpleConv(rng.standard_normal(spec["kernel_shape"]).astype(dtype)))
         elif kind == "Reshape":
             layers.append(Reshape(spec["shape"]))
+        elif kind in ("MaxPool2D", "AvgPool2D"):
+            layers.append(LAYERS[kind][0](spec["kernel_size"], spec["stride"]))
         else:
             layers.append(LAYERS[kind][0]())
     loss = arch["loss"]

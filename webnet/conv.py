@@ -1,16 +1,20 @@
 """Vectorised 2-D convolution (cross-correlation).
 
-With several channels: im2col + one matrix product. With one input and one output channel (the
-notebook's SimpleConv): each kernel row as a banded (Toeplitz) matrix, all input rows times all
-kernel rows in one product, then a sum of kh shifted slices. Python loops run only over kernel rows
-or offsets, never over pixels or images. ``SimpleConv``, the notebook's single-channel layer, runs
-on the same functions.
+With several channels: im2col + one matrix product (webnet/im2col.py). The output y = cols @ K.T + b
+is an (N * Ho * Wo, O) matrix, i.e. stored channels-last: ``Conv2D`` returns it as an (N, O, Ho, Wo)
+view without copying it (``y.transpose(0, 3, 1, 2)``); elementwise layers and pooling keep that
+layout, and the next convolution's im2col reads it in long runs. With one input and one output
+channel (the notebook's SimpleConv): each kernel row as a banded (Toeplitz) matrix, all input rows
+times all kernel rows in one product, then a sum of kh shifted slices. Python loops run only over
+kernel rows or offsets, never over pixels or images. Matrix products go through ``accel.matmul``
+(numpy's ``@`` natively; a WebAssembly kernel in Pyodide).
 """
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
+from . import accel
+from .im2col import im2col, input_grad, kernel_from_matrix, kernel_matrix, weight_grad
 from .layers import Layer
 
 
@@ -20,26 +24,6 @@ def _pair(k):
 
 def _out_size(size, k, stride, padding):
     return (size + 2 * padding - k) // stride + 1
-
-
-def im2col(x, kh, kw, stride, padding):
-    """x (N, C, H, W) -> cols (N * Ho * Wo, C * kh * kw), plus (Ho, Wo)."""
-    x = _pad(x, padding)
-    win = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]  # (N, C, Ho, Wo, kh, kw)
-    n, c, ho, wo = win.shape[:4]
-    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)  # the one copy
-    return cols, ho, wo
-
-
-def col2im(dcols, x_shape, kh, kw, ho, wo, stride, padding):
-    """Adjoint of ``im2col``: scatter-add (N*Ho*Wo, C*kh*kw) back into (N, C, H, W)."""
-    n, c, h, w = x_shape
-    d = dcols.reshape(n, ho, wo, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)  # (N, C, kh, kw, Ho, Wo)
-    dx = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=dcols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            dx[:, :, i:i + stride * ho:stride, j:j + stride * wo:stride] += d[:, :, i, j]
-    return dx[:, :, padding:padding + h, padding:padding + w] if padding else dx
 
 
 def _pad(x, padding):
@@ -72,23 +56,57 @@ def _check(x, K, padding):
         raise ValueError(f"input {x.shape[2:]} is smaller than the kernel {(kh, kw)}")
 
 
+def _add_bias(y2, b, wo):
+    """y2 (N * Ho * Wo, O) += b, in place, by rows of Wo * O (numpy adds a short row slowly)."""
+    y2.reshape(-1, wo * len(b))[...] += np.tile(b, wo)
+
+
+def _bias_grad(g2, wo):
+    """dL/db (O,) = g2.sum(axis=0) for g2 (N * Ho * Wo, O), summed by rows of Wo * O first."""
+    o = g2.shape[1]
+    return np.ascontiguousarray(g2).reshape(-1, wo * o).sum(axis=0).reshape(wo, o).sum(axis=0)
+
+
+def conv_forward_cols(x, K, b, stride=1, padding=0):
+    """(y (N, O, Ho, Wo), the ``Columns`` a step needs): x (N, C, H, W), K (O, C, kh, kw), b (O,).
+    y is a view of an (N, Ho, Wo, O) array (channels-last)."""
+    _check(x, K, padding)
+    columns = im2col(x, K.shape[2:], stride, padding)
+    y2 = accel.matmul(columns.cols, kernel_matrix(K, columns.channels_last).T)  # (N * Ho * Wo, O)
+    ho, wo = columns.out
+    _add_bias(y2, b, wo)
+    return y2.reshape(len(x), ho, wo, len(K)).transpose(0, 3, 1, 2), columns
+
+
+def _grad_rows(grad_out):
+    """dL/dy (N, O, Ho, Wo) as the (N * Ho * Wo, O) matrix (no copy if it is stored channels-last)."""
+    return grad_out.transpose(0, 2, 3, 1).reshape(-1, grad_out.shape[1])
+
+
+def conv_backward_cols(columns, K, grad_out, need_grad_x=True):
+    """(dL/dx or None, dL/dK, dL/db) from ``conv_forward_cols``'s columns and dL/dy."""
+    g2 = _grad_rows(grad_out)
+    dx = input_grad(g2, K, columns.x_shape, columns.out, columns.stride, columns.padding,
+                    columns.channels_last) if need_grad_x else None
+    dK = kernel_from_matrix(weight_grad(columns, g2), K.shape, columns.channels_last)
+    return dx, dK, _bias_grad(g2, columns.out[1])
+
+
 def conv_forward(x, K, b, stride=1, padding=0):
     """x (N, C, H, W), K (O, C, kh, kw), b (O,) -> y (N, O, Ho, Wo)."""
     _check(x, K, padding)
+    if not _single_channel(K):
+        return conv_forward_cols(x, K, b, stride, padding)[0]
+    # every input row times every kernel row in one product, then sum the kh shifted rows
     o, c, kh, kw = K.shape
     xp = _pad(x, padding)
     n, _, hp, wp = xp.shape
     ho, wo = (hp - kh) // stride + 1, (wp - kw) // stride + 1
-    if _single_channel(K):
-        # every input row times every kernel row in one product, then sum the kh shifted rows
-        P = (xp.reshape(n * hp, wp) @ _row_toeplitz(K, wp, wo, stride)).reshape(n, hp, kh, wo)
-        y = P[:, 0:stride * ho:stride, 0] + b
-        for i in range(1, kh):
-            y += P[:, i:i + stride * ho:stride, i]
-        return y.reshape(n, 1, ho, wo)
-    cols, _, _ = im2col(xp, kh, kw, stride, 0)
-    y = cols @ K.reshape(o, -1).T + b  # (N*Ho*Wo, O)
-    return y.reshape(n, ho, wo, o).transpose(0, 3, 1, 2)
+    P = accel.matmul(xp.reshape(n * hp, wp), _row_toeplitz(K, wp, wo, stride)).reshape(n, hp, kh, wo)
+    y = P[:, 0:stride * ho:stride, 0] + b
+    for i in range(1, kh):
+        y += P[:, i:i + stride * ho:stride, i]
+    return y.reshape(n, 1, ho, wo)
 
 
 def conv_grad_x(x_shape, K, grad_out, stride=1, padding=0):
@@ -96,42 +114,42 @@ def conv_grad_x(x_shape, K, grad_out, stride=1, padding=0):
     n, c, h, w = x_shape
     o, _, kh, kw = K.shape
     ho, wo = grad_out.shape[2:]
+    if not _single_channel(K):
+        return input_grad(_grad_rows(grad_out), K, x_shape, (ho, wo), stride, padding, False)
     hp, wp = h + 2 * padding, w + 2 * padding
-    if _single_channel(K):
-        T = _row_toeplitz(K, wp, wo, stride).reshape(wp, kh, wo)
-        Q = (grad_out.reshape(n * ho, wo) @ T.transpose(2, 1, 0).reshape(wo, kh * wp)).reshape(n, ho, kh, wp)
-        dx = np.zeros((n, 1, hp, wp), dtype=Q.dtype)
-        for i in range(kh):
-            dx[:, 0, i:i + stride * ho:stride] += Q[:, :, i]
-    else:
-        g = grad_out.transpose(0, 2, 3, 1).reshape(-1, o)  # (N*Ho*Wo, O)
-        dx = col2im(g @ K.reshape(o, -1), (n, c, hp, wp), kh, kw, ho, wo, stride, 0)
+    T = _row_toeplitz(K, wp, wo, stride).reshape(wp, kh, wo)
+    Q = accel.matmul(grad_out.reshape(n * ho, wo), T.transpose(2, 1, 0).reshape(wo, kh * wp)).reshape(n, ho, kh, wp)
+    dx = np.zeros((n, 1, hp, wp), dtype=Q.dtype)
+    for i in range(kh):
+        dx[:, 0, i:i + stride * ho:stride] += Q[:, :, i]
     return dx[:, :, padding:padding + h, padding:padding + w] if padding else dx
 
 
 def conv_grad_params(x, K, grad_out, stride=1, padding=0):
     """(dL/dK, dL/db) for input ``x`` and dL/dy ``grad_out``."""
+    if not _single_channel(K):
+        columns = im2col(x, K.shape[2:], stride, padding)
+        g2 = _grad_rows(grad_out)
+        return (kernel_from_matrix(weight_grad(columns, g2), K.shape, columns.channels_last),
+                _bias_grad(g2, columns.out[1]))
     o, c, kh, kw = K.shape
     xp = _pad(x, padding)
     db = grad_out.sum(axis=(0, 2, 3))
-    if _single_channel(K):  # k * k dot products of the output gradient with shifted inputs
-        ho, wo = grad_out.shape[2:]
-        g = grad_out[:, 0]
-        dK = np.empty(K.shape, dtype=np.result_type(x, grad_out))
-        for i in range(kh):
-            for j in range(kw):
-                dK[0, 0, i, j] = np.einsum("nhw,nhw->", g, xp[:, 0, i:i + stride * ho:stride, j:j + stride * wo:stride])
-        return dK, db
-    cols, _, _ = im2col(xp, kh, kw, stride, 0)
-    g = grad_out.transpose(0, 2, 3, 1).reshape(-1, o)
-    return (g.T @ cols).reshape(K.shape), db
+    ho, wo = grad_out.shape[2:]  # k * k dot products of the output gradient with shifted inputs
+    g = grad_out[:, 0]
+    dK = np.empty(K.shape, dtype=np.result_type(x, grad_out))
+    for i in range(kh):
+        for j in range(kw):
+            dK[0, 0, i, j] = np.einsum("nhw,nhw->", g, xp[:, 0, i:i + stride * ho:stride, j:j + stride * wo:stride])
+    return dK, db
 
 
 class Conv2D(Layer):
     """Multi-channel convolution.   x (N, C_in, H, W) -> y (N, C_out, Ho, Wo).
 
     K (C_out, C_in, kh, kw), b (C_out,); Ho = (H + 2 * padding - kh) // stride + 1.
-    He-uniform init (limit sqrt(6 / fan_in)), suited to a following ReLU.
+    He-uniform init (limit sqrt(6 / fan_in)), suited to a following ReLU. y is stored channels-last
+    (see the module doc); the training step caches the im2col matrix (``forward_train``).
     """
 
     param_names = ("K", "b")
@@ -165,12 +183,16 @@ class Conv2D(Layer):
         dK, db = conv_grad_params(np.asarray(x), self.K, np.asarray(grad_out), self.stride, self.padding)
         return [(self.K, dK), (self.b, db)]
 
+    def forward_train(self, x):
+        """(y, cache): cache = the im2col ``Columns`` of x (never anything of K)."""
+        return conv_forward_cols(np.asarray(x), self.K, self.b, self.stride, self.padding)
+
     def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
-        x, _ = cache
-        dx = conv_grad_x(x.shape, self.K, grad_out, self.stride, self.padding) if need_grad_x else None
-        dK, db = conv_grad_params(x, self.K, grad_out, self.stride, self.padding)
-        self.K -= lr * dK
-        self.b -= lr * db
+        dx, dK, db = conv_backward_cols(cache, self.K, grad_out, need_grad_x)  # dx from K as it is now
+        if lr != 1:
+            dK, db = dK * lr, db * lr
+        self.K -= dK
+        self.b -= db
         return dx
 
     def spec(self):

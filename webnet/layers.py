@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import accel
+
 
 class Layer:
     """Base class. Subclasses without parameters only need ``forward`` and ``grad_x``."""
@@ -139,10 +141,10 @@ class LinearLayer(Layer):
             raise ValueError(f"{self!r}: expected (N, {self.in_features}), got {x.shape}")
         active = self._active(x)
         if active is None:
-            xa, y = None, x @ self.W
+            xa, y = None, accel.matmul(x, self.W)
         else:
             xa = x[:, active]  # (N, A)
-            y = xa @ self.W.take(active, axis=0)  # (N, A) @ (A, D_out); take: faster than W[active]
+            y = accel.matmul(xa, self.W.take(active, axis=0))  # (N, A) @ (A, D_out); take: faster than W[active]
         y += self.b  # in place: one pass less than x @ W + b
         return x, y, active, xa
 
@@ -155,26 +157,33 @@ class LinearLayer(Layer):
         return y, (x, active, xa)
 
     def grad_x(self, x, grad_out):
-        return np.asarray(grad_out) @ self.W.T
+        return accel.matmul(np.asarray(grad_out), self.W.T)
 
     def grad_params(self, x, grad_out):
         x, grad_out = _as_batch(x), _as_batch(grad_out)
-        return [(self.W, x.T @ grad_out), (self.b, grad_out.sum(axis=0))]
+        return [(self.W, accel.matmul(x.T, grad_out)), (self.b, grad_out.sum(axis=0))]
 
     def sgd_step(self, cache, grad_out, lr, need_grad_x=True):
         """Fused backward + update. On the sparse path only the active rows of W change (the
         others have a zero gradient): they are read from W as it is now, updated, written back."""
         x, active, xa = cache
-        gx = grad_out @ self.W.T if need_grad_x else None  # before W changes
+        gx = accel.matmul(grad_out, self.W.T) if need_grad_x else None  # before W changes
         g = grad_out if lr == 1 else grad_out * np.asarray(lr, dtype=grad_out.dtype)  # the small array
         if active is None:
-            self.W -= np.matmul(x.T, g, out=self._scratch(len(x.T), x, g))  # (D_in, D_out)
+            self._subtract(self.W, x, g)  # W -= x.T @ g, (D_in, D_out)
         else:
             Wa = self.W.take(active, axis=0)  # (A, D_out): W's active rows as they are now
-            Wa -= np.matmul(xa.T, g, out=self._scratch(len(active), xa, g))
+            self._subtract(Wa, xa, g)
             self.W[active] = Wa  # rows of inputs that were 0 in the whole batch have a zero gradient
         self.b -= g.sum(axis=0)
         return gx
+
+    def _subtract(self, W, x, g):
+        """W -= x.T @ g in place: with the kernel, added as it is made; else through a scratch buffer."""
+        if accel.enabled():
+            accel.matmul_add(W, x.T, g, alpha=-1)
+        else:
+            W -= accel.matmul(x.T, g, out=self._scratch(len(W), x, g))
 
     def _scratch(self, rows, a, b):
         """A reused (rows, D_out) buffer for ``a.T @ b``, which overwrites all of it: no

@@ -167,8 +167,13 @@ class NeuralNetwork:
         if not loss <= self.explode_factor * max(self._first_loss, 1.0):  # also catches NaN
             self._diverged(loss, learning_rate)
         self.last_correct = correct
+        first = 0  # no gradient is needed below the first layer with parameters (a Reshape of the input)
+        while first < len(layers) - 1 and not layers[first].param_names:
+            first += 1
         for i in range(len(layers) - 1, -1, -1):
-            g = layers[i].sgd_step(caches[i], g, 1.0, need_grad_x=i > 0)
+            g = layers[i].sgd_step(caches[i], g, 1.0, need_grad_x=i > first)
+            if i <= first:
+                break
         self.step_count += 1
         return loss
 
@@ -198,16 +203,17 @@ class NeuralNetwork:
             self._diverged(float("nan"), learning_rate)
         self._take_snapshot()
 
-    def epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None):
+    def epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None, augment=None):
         """An ``Epoch`` that can be run in pieces: ``ep.run(k)`` trains the next k batches."""
-        return Epoch(self, X, Y, batch_size, learning_rate, shuffle, rng)
+        return Epoch(self, X, Y, batch_size, learning_rate, shuffle, rng, augment)
 
-    def fit_one_epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None, callback=None):
+    def fit_one_epoch(self, X, Y, batch_size, learning_rate, shuffle=True, rng=None, callback=None, augment=None):
         """One pass over (X, Y) in mini-batches; returns the mean batch loss.
 
-        ``callback(epoch)`` is called after every batch (``epoch.batch``, ``epoch.last_loss`` ...).
+        ``callback(epoch)`` is called after every batch (``epoch.batch``, ``epoch.last_loss`` ...);
+        ``augment(batch, rng) -> batch`` (e.g. ``webnet.augment.Augment()``) distorts every batch.
         """
-        ep = self.epoch(X, Y, batch_size, learning_rate, shuffle, rng)
+        ep = self.epoch(X, Y, batch_size, learning_rate, shuffle, rng, augment)
         ep.run(callback=callback)
         return ep.mean_loss
 
@@ -249,10 +255,13 @@ class Epoch:
     """One epoch of SGD that a UI or a progress bar can drive a few batches at a time.
 
     Each batch is copied out of ``X`` by an index array, so the training set is never permuted
-    as a whole. The order is drawn once from ``rng`` (a ``np.random.Generator``, or a seed).
+    as a whole. The order is drawn once from ``rng`` (a ``np.random.Generator``, or a seed). With
+    ``augment``, a callable ``(batch, rng) -> batch`` of the same shape (``webnet.augment.Augment``),
+    every batch is replaced by its distorted copy before the step, drawn from the same ``rng``:
+    a seed gives the same epoch, distortions included.
     """
 
-    def __init__(self, net, X, Y, batch_size, learning_rate, shuffle=True, rng=None):
+    def __init__(self, net, X, Y, batch_size, learning_rate, shuffle=True, rng=None, augment=None):
         batch_size, learning_rate = int(batch_size), float(learning_rate)
         if batch_size < 1:
             raise ValueError(f"batch size must be at least 1, got {batch_size}")
@@ -263,9 +272,10 @@ class Epoch:
         self.net, self.X, self.Y = net, net._cast(X), np.asarray(Y)
         self.batch_size, self.learning_rate = batch_size, learning_rate
         n = len(self.X)
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.augment = augment
         if shuffle:
-            rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-            self.order = rng.permutation(n)
+            self.order = self.rng.permutation(n)
             self._xbuf = np.empty((batch_size,) + self.X.shape[1:], self.X.dtype)
         else:
             self.order = None
@@ -305,6 +315,8 @@ class Epoch:
                 # mode, numpy gathers into a temporary and copies it over, half as fast again
                 xb = np.take(self.X, idx, axis=0, out=self._xbuf[:len(idx)], mode="clip")
                 yb = self.Y[idx]
+            if self.augment is not None:
+                xb = self.augment(xb, self.rng)
             with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported, not warned
                 self.last_loss = net._step(xb, yb, self.learning_rate)
             self.loss_sum += self.last_loss

@@ -82,9 +82,20 @@ BUGS = {b.name: b for b in (
     Bug("conv2d_grad_x_ignores_stride", "conv2d",
         'dx[:, :, i * s:i * s + kh, j * s:j * s + kw] += np.einsum("no,ochw->nchw", grad_out[:, :, i, j], self.K)',
         'dx[:, :, i:i + kh, j:j + kw] += np.einsum("no,ochw->nchw", grad_out[:, :, i, j], self.K)'),
+    # MaxPool2D
+    Bug("maxpool_every_entry", "maxpool", "g = grad_out[:, :, i, j, None] * mask",
+        "g = grad_out[:, :, i, j, None] * np.ones(k * k)"),
+    Bug("maxpool_assign", "maxpool", "dx[:, :, i * s:i * s + k, j * s:j * s + k] += g.reshape(n, c, k, k)",
+        "dx[:, :, i * s:i * s + k, j * s:j * s + k] = g.reshape(n, c, k, k)"),
+    Bug("maxpool_grad_ignores_stride", "maxpool", "dx[:, :, i * s:i * s + k, j * s:j * s + k] += g.reshape(n, c, k, k)",
+        "dx[:, :, i:i + k, j:j + k] += g.reshape(n, c, k, k)"),
+    Bug("maxpool_argmax_transposed", "maxpool",
+        "window = x[:, :, i * s:i * s + k, j * s:j * s + k].reshape(n, c, k * k)",
+        "window = x[:, :, i * s:i * s + k, j * s:j * s + k].transpose(0, 1, 3, 2).reshape(n, c, k * k)"),
 )}
 
 #: the gallery's selection, one or two per exercise, in the order the page lists them
 GALLERY = ("linear_grad_x_no_transpose", "linear_db_not_summed", "linear_db_mean", "relu_threshold",
            "relu_in_place", "sigmoid_wrong_tensor", "tanh_no_square", "softmax_diagonal_only", "ce_fused_gradient",
-           "flatten_not_reshaped", "conv_grad_x_border", "conv2d_first_sample_only")
+           "flatten_not_reshaped", "conv_grad_x_border", "conv2d_first_sample_only", "maxpool_every_entry",
+           "maxpool_assign")

@@ -12,6 +12,7 @@ import numpy as np
 from ..conv import Conv2D, SimpleConv
 from ..layers import Flatten, LinearLayer, ReLU, Sigmoid, Softmax, Tanh
 from ..losses import CrossEntropy
+from ..pool import MaxPool2D
 
 HEADER = "import numpy as np\nfrom webnet import Layer\n\n\n"
 
@@ -231,6 +232,40 @@ CONV2D = HEADER + '''class Conv2D(Layer):
 '''
 
 
+MAXPOOL = HEADER + '''class MaxPool2D(Layer):
+    """The largest value of each k x k window, windows `stride` apart (no padding).
+    x (N, C, H, W) -> y (N, C, Ho, Wo), Ho = (H - k) // stride + 1, likewise Wo.
+    On a tie, the first maximum in reading order gets the window's gradient."""
+
+    def __init__(self, kernel_size, stride=None):
+        self.k = kernel_size
+        self.stride = kernel_size if stride is None else stride
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        k, s = self.k, self.stride
+        y = np.zeros((n, c, (h - k) // s + 1, (w - k) // s + 1))
+        for i in range(y.shape[2]):
+            for j in range(y.shape[3]):
+                window = x[:, :, i * s:i * s + k, j * s:j * s + k]  # (N, C, k, k)
+                y[:, :, i, j] = window.max(axis=(2, 3))
+        return y
+
+    def grad_x(self, x, grad_out):
+        n, c = x.shape[:2]
+        k, s = self.k, self.stride
+        dx = np.zeros_like(x)
+        for i in range(grad_out.shape[2]):
+            for j in range(grad_out.shape[3]):
+                window = x[:, :, i * s:i * s + k, j * s:j * s + k].reshape(n, c, k * k)
+                first = window.argmax(axis=2)  # (N, C): where each window's maximum is
+                mask = np.arange(k * k) == first[:, :, None]  # (N, C, k * k): True there only
+                g = grad_out[:, :, i, j, None] * mask
+                dx[:, :, i * s:i * s + k, j * s:j * s + k] += g.reshape(n, c, k, k)
+        return dx
+'''
+
+
 def _simple_conv(config, rng):
     (kh, kw), = config
     return SimpleConv(rng.standard_normal((kh, kw)), float(rng.standard_normal()))
@@ -251,6 +286,9 @@ EXERCISES = {e.name: e for e in (
              SIMPLE_CONV, hints=3, args=lambda c, ref: (ref.K.copy(), float(ref.b))),
     Exercise("conv2d", "Conv2D", ((2, 3, 3, 1), (2, 3, 3, 2)), lambda c: (3, c[0], 7, 6),
              lambda c, rng: Conv2D(*c, rng=rng), ("K", "b"), CONV2D, hints=3),
+    # windows side by side (the last row left over), then overlapping windows (3 x 3, stride 2)
+    Exercise("maxpool", "MaxPool2D", ((2,), (3, 2)), lambda c: (3, 2, 7, 6), lambda c, rng: MaxPool2D(*c), (),
+             MAXPOOL, hints=3),
 )}
 
 

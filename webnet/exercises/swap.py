@@ -11,12 +11,13 @@ from ..conv import Conv2D
 from ..layers import Flatten, Layer, LinearLayer, ReLU, Softmax
 from ..losses import CrossEntropy, one_hot
 from ..network import NeuralNetwork
+from ..pool import MaxPool2D
 from .catalog import EXERCISES
 from .sandbox import CodeProblem
 
 #: which of webnet's layers each exercise's class takes the place of (activations replace ReLU)
 REPLACES = {"linear": LinearLayer, "relu": ReLU, "sigmoid": ReLU, "tanh": ReLU, "softmax": Softmax,
-            "flatten": Flatten, "conv2d": Conv2D, "cross_entropy": CrossEntropy}
+            "flatten": Flatten, "conv2d": Conv2D, "maxpool": MaxPool2D, "cross_entropy": CrossEntropy}
 
 
 class StudentLayer(Layer):
@@ -92,6 +93,10 @@ def _instance(cls, exercise, layer):
         if layer.padding or layer.kernel_size[0] != layer.kernel_size[1]:
             raise CodeProblem("problem.cannot_replace", name=exercise.class_name, layer=repr(layer))
         args = (layer.in_channels, layer.out_channels, layer.kernel_size[0], layer.stride)
+    elif exercise.name == "maxpool":
+        if len(set(layer.kernel_size)) > 1 or len(set(layer.stride)) > 1:
+            raise CodeProblem("problem.cannot_replace", name=exercise.class_name, layer=repr(layer))
+        args = (layer.kernel_size[0], layer.stride[0])
     else:
         args = ()
     try:

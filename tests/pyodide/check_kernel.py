@@ -1,6 +1,6 @@
-"""The kernel against numpy's own ``@``, inside Pyodide (run by tools/wasm/pyodide_run.js).
+"""The kernel against numpy's own ``@``, inside Pyodide (run by tests/pyodide/pyodide_run.js).
 
-    node tools/wasm/pyodide_run.js PYODIDE_DIR webnet_matmul.so tools/wasm/check_kernel.py
+    node tests/pyodide/pyodide_run.js PYODIDE_DIR webnet_matmul.so tests/pyodide/check_kernel.py
 
 Prints one JSON object, checked by tests/test_accel.py: counts and the first failures per check.
 "Same" means bitwise equal (``.view(np.uint32)``) with NaN in the same places (NaN payloads may
@@ -197,8 +197,11 @@ report["mlp_loss_first_last"] = [ref_losses[0], ref_losses[-1]]
 import pyodide_js  # noqa: E402
 
 heap_before = pyodide_js._module.HEAPU8.length
-filler = [np.empty(1_100_000_000, np.uint8) for _ in range(2)]
-tail = filler[1][-400_000:].view(np.float32)  # the last 400 kB of ~2.2 GB allocated
+# one block that ends 4 MB past 2 GiB: the memory grows that far, but untouched pages cost no RAM
+# (Node's peak RSS stays near 300 MB); the operands sit in its last 400 kB
+top = np.empty(1 << 20, np.uint8).ctypes.data  # about where malloc's next large block starts
+filler = np.empty(2**31 + 4_000_000 - top, np.uint8)
+tail = filler[-400_000:].view(np.float32)
 a, b, c = tail[:33 * 70].reshape(33, 70), tail[4000:4000 + 70 * 21].reshape(70, 21), tail[8000:8000 + 33 * 21]
 a[...], b[...] = randn(33, 70), randn(70, 21)
 report["memory_growth"] = {"heap_before": heap_before, "heap_after": pyodide_js._module.HEAPU8.length,

@@ -1,6 +1,6 @@
-"""Time the kernel against numpy's ``@`` and einsum inside Pyodide (run by tools/wasm/pyodide_run.js).
+"""Time the kernel against numpy's ``@`` and einsum inside Pyodide (run by tests/pyodide/pyodide_run.js).
 
-    node tools/wasm/pyodide_run.js PYODIDE_DIR webnet_matmul.so tools/wasm/bench_kernel.py [REPEATS]
+    node tests/pyodide/pyodide_run.js PYODIDE_DIR webnet_matmul.so bench/wasm/kernel_pyodide.py [REPEATS]
 
 The products of a 784-128-10 network's training step with batch 64, and the whole step. The
 methods are interleaved within each repeat (this machine's speed drifts between runs), medians

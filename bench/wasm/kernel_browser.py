@@ -1,9 +1,9 @@
-"""Run bench_kernel.py in headless Chromium, in a web worker (the lab's setting), and print it.
+"""Run kernel_pyodide.py in headless Chromium, in a web worker (the lab's setting), and print it.
 
-    .venv/bin/python tools/wasm/bench_browser.py PYODIDE_DIR webnet_matmul.so [REPEATS]
+    .venv/bin/python bench/wasm/kernel_browser.py PYODIDE_DIR webnet_matmul.so [REPEATS]
 
 Serves a temporary folder on 127.0.0.1 holding the Pyodide runtime (linked), the kernel, webnet's
-.py files, bench_kernel.py and bench_worker.js; Chromium is Debian's (/usr/bin/chromium).
+files, kernel_pyodide.py and kernel_worker.js; Chromium is Debian's (/usr/bin/chromium).
 """
 import functools
 import http.server
@@ -39,9 +39,10 @@ def main(pyodide_dir, kernel, repeats="30"):
         folder = Path(tmp)
         (folder / "pyodide").symlink_to(Path(pyodide_dir).resolve())
         shutil.copy(kernel, folder / "webnet_matmul.so")
-        for name in ("bench_kernel.py", "bench_worker.js"):
+        for name in ("kernel_pyodide.py", "kernel_worker.js"):
             shutil.copy(HERE / name, folder / name)
-        files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "webnet").glob("*.py"))
+        files = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "webnet").rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".so")
         shutil.copytree(ROOT / "webnet", folder / "webnet", ignore=shutil.ignore_patterns("__pycache__"))
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=tmp))
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -51,7 +52,7 @@ def main(pyodide_dir, kernel, repeats="30"):
                 page = browser.new_page()
                 page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
                 result = page.evaluate("""([repeats, files]) => new Promise((resolve) => {
-                    const worker = new Worker("./bench_worker.js");
+                    const worker = new Worker("./kernel_worker.js");
                     worker.onmessage = (event) => resolve(event.data);
                     worker.postMessage({ repeats, files });
                 })""", [repeats, files])
