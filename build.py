@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "site"))
 
-from builder import check, compress, fetch, lock, page, pins, pyc, serve, vendor, wheels  # noqa: E402
+from builder import check, compress, fetch, kernel, lock, page, pins, pyc, serve, vendor, wheels  # noqa: E402
 from builder.common import DIST, LAB, SITE, VENV, WHEELS, BuildError, log, run, sha256_file  # noqa: E402
 
 WHEEL_BUDGET = 3_000_000  # bytes: webnet's wheel (code, the MNIST subset, the pretrained model)
@@ -70,6 +70,7 @@ def step_wheel():
     """webnet's wheel and the lab's (py3-none-any) into dist/wheels/, reproducibly (SOURCE_DATE_EPOCH)."""
     shutil.rmtree(WHEELS, ignore_errors=True)
     vendor.vendor_lab()
+    kernel.assemble_kernel(ROOT / "webnet" / "kernels" / "webnet_matmul.so")  # package data of webnet's wheel
     env = dict(os.environ, SOURCE_DATE_EPOCH="315532800")  # 1980-01-01: no date inside the wheels
     for project in (ROOT, LAB):
         run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", WHEELS,

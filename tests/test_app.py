@@ -14,7 +14,7 @@ import pytest
 
 import webnet
 from webnet import metrics
-from webnet.models import PRETRAINED_TEST_ACCURACY
+from webnet.models import PRETRAINED_ARCH, PRETRAINED_TEST_ACCURACY
 from webnet_lab import pandas_stand_in, png
 from webnet_lab.app import App
 from webnet_lab.i18n import Catalogue
@@ -48,7 +48,7 @@ def test_digits_and_pretrained_model_are_read_on_first_use():
     app = App()
     app.__panel__()
     assert data.digits.cache_info().currsize == 0 and "pretrained" not in vars(app.models)
-    assert EN(app.models.label()) == f"pretrained: 784-128-10, test {PRETRAINED_TEST_ACCURACY:.4f}"
+    assert EN(app.models.label()) == f"pretrained: {PRETRAINED_ARCH}, test {PRETRAINED_TEST_ACCURACY:.4f}"
     d = data.digits()
     assert (len(d.X_train), len(d.X_test)) == (data.N_TRAIN, data.N_TEST)
     assert app.models.current is app.models.pretrained
@@ -140,9 +140,9 @@ def test_changing_the_architecture_resets_and_gives_the_model_back(app):
 
 def test_gradient_check_checks_the_model_in_use(app):
     app.checker.run()
-    assert app.checker.checked == "784-128-10" and app.checker.version == app.models.version
+    assert app.checker.checked == PRETRAINED_ARCH == "lenet" and app.checker.version == app.models.version
     assert EN(app.checker.model_name).startswith("pretrained")
-    assert len(app.checker.rows) == 10 and all(r.ok for r in app.checker.rows)
+    assert len(app.checker.rows) == 18 and all(r.ok for r in app.checker.rows)  # 16 layer rows, 2 network rows
     app.trainer.model_kind = "CNN"
     app.trainer.step()
     app.checker.run()
@@ -190,7 +190,7 @@ def test_the_answer_follows_the_model_in_use(app):
 def test_upload_round_trip_card_and_bad_files(app):
     store, m = app.store, app.models
     good = store.download().getvalue()
-    assert webnet.read_card(good)["architecture"] == "784-128-10"
+    assert webnet.read_card(good)["architecture"] == PRETRAINED_ARCH
     for bad, says in ((b"", "the file is empty"), (b"garbage", "not"), (good[: len(good) // 2], "truncated"),
                       (b"PK\x03\x04 nope", "")):
         store.upload(bad, "bad.npz")
@@ -199,7 +199,7 @@ def test_upload_round_trip_card_and_bad_files(app):
         assert says in text and "state dict" not in text and m.source == "pretrained"
     store.upload(good, "mine.npz")
     assert store.ok and m.source == "uploaded" and store.card["source"] == "pretrained"
-    assert EN(store.message) == f"Loaded mine.npz: uploaded: mine.npz (784-128-10), test {PRETRAINED_TEST_ACCURACY:.4f}."
+    assert EN(store.message) == f"Loaded mine.npz: uploaded: mine.npz ({PRETRAINED_ARCH}), test {PRETRAINED_TEST_ACCURACY:.4f}."
     x = np.zeros((1, 784), np.float32)
     assert np.array_equal(m.current.predict_proba(x), m.pretrained.predict_proba(x))
 
@@ -245,7 +245,7 @@ def test_views_build_and_follow_the_state(app):
     inspect = InspectView(EN, models=m)
     inspect.show()
     expected = f"test accuracy <b>{PRETRAINED_TEST_ACCURACY:.4f}</b> on 2,000 digits"
-    assert "pretrained: 784-128-10" in inspect.summary.object and expected in inspect.summary.object
+    assert f"pretrained: {PRETRAINED_ARCH}" in inspect.summary.object and expected in inspect.summary.object
     assert f"data-version='{m.version}'" in inspect.summary.object and "<table class='confusion-table'" in inspect.table.object
     train(t)
     assert "trained: 784-128-10, 1 epoch" in inspect.summary.object and f"data-version='{m.version}'" in inspect.summary.object
@@ -274,7 +274,7 @@ def test_model_bar_offers_the_others_and_says_when_the_pretrained_is_better(app)
     t.param.update(train_size=1000, epochs=1)
     train(t)
     assert [s for s, b in bar.buttons.items() if b.visible] == ["pretrained"]
-    assert "The pretrained model reads more of the test digits (0.9545)." in bar.text.object
+    assert f"The pretrained model reads more of the test digits ({PRETRAINED_TEST_ACCURACY:.4f})." in bar.text.object
     bar.buttons["pretrained"].clicks += 1
     assert m.source == "pretrained" and f"data-version='{m.version}'" in bar.text.object
 

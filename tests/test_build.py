@@ -88,7 +88,7 @@ def test_bokeh_patches_keep_overridden_defaults():
 def test_page_is_filled_in():
     files = page.fill_page("9.9.9")
     html, worker = files["index.html"], files["worker.js"]
-    assert "data-webnet-inline" not in html and html.index('new Worker("./worker.js")') < html.index("</head>")
+    assert "data-webnet-inline" not in html and html.index('new Worker("./worker.js"') < html.index("</head>")
     scripts = json.loads(re.search(r"const SCRIPTS = (\[.*?\]);", html).group(1))
     assert scripts[-1] == "./panel/dist/panel.min.js" and "./bokeh/bokeh-9.9.9.min.js" in scripts
     assert "@keyframes webnet-spin" in html  # the cheaper loading spinner

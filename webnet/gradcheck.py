@@ -84,10 +84,11 @@ def error_row(layer, problem):
 
 
 # -- comparing ---------------------------------------------------------------------------------
-def _pick(analytic, sample, rng):
-    """Flat indices to compare: all of a small tensor; else half uniform, half the largest |analytic|."""
+def _pick(analytic, sample, rng, full_limit=FULL_LIMIT):
+    """Flat indices to compare: all of a small tensor (at most ``full_limit`` entries); else half
+    uniform, half the largest |analytic|."""
     flat = np.abs(analytic).ravel()
-    if flat.size <= max(sample, FULL_LIMIT):
+    if flat.size <= max(sample, full_limit):
         return np.arange(flat.size)
     top = np.argpartition(-flat, sample // 2)[:sample // 2]
     rest = np.setdiff1d(np.arange(flat.size), top, assume_unique=True)
@@ -180,10 +181,10 @@ def directional(f, v, analytic, rng, h=H, kink_tol=KINK_TOL, weights=None):
     return worst, compared, kinks
 
 
-def check_quantity(layer_name, what, f, v, analytic, rng, sample=SAMPLE, h=H, weights=None):
+def check_quantity(layer_name, what, f, v, analytic, rng, sample=SAMPLE, h=H, weights=None, full_limit=FULL_LIMIT):
     """The Row for one tensor ``v`` whose gradient of ``f()`` (or of sum(f() * weights)) is
     claimed to be ``analytic``."""
-    idx = _pick(analytic, sample, rng)
+    idx = _pick(analytic, sample, rng, full_limit)
     floor = max(1e-12, FLOOR * float(np.abs(analytic).max(initial=0.0)))
     rel, ab, n, kinks, errs, numeric = compare(f, v, analytic, idx, h, floor, weights=weights)
     directions = 0
@@ -205,7 +206,7 @@ def check_quantity(layer_name, what, f, v, analytic, rng, sample=SAMPLE, h=H, we
 
 
 # -- layers, losses, networks ------------------------------------------------------------------
-def check_layer(layer, x, rng=None, h=H, sample=SAMPLE, name=None, params=None):
+def check_layer(layer, x, rng=None, h=H, sample=SAMPLE, name=None, params=None, full_limit=FULL_LIMIT):
     """Rows for ``grad_x`` and each parameter of ``layer`` on input ``x`` (``params``: the layer's
     [(name, live array)], by default ``layer.named_params()``).
 
@@ -233,8 +234,9 @@ def check_layer(layer, x, rng=None, h=H, sample=SAMPLE, name=None, params=None):
     def f():  # a copy: the output may be a view of x (Reshape, Flatten), which the check perturbs
         return np.array(layer.forward(x), dtype=np.float64)
     try:
-        rows = [check_quantity(name, "grad_x", f, x, gx, rng, sample, h, G)]
-        rows += [check_quantity(name, pname, f, p, grads[pname], rng, sample, h, G) for pname, p in params]
+        rows = [check_quantity(name, "grad_x", f, x, gx, rng, sample, h, G, full_limit)]
+        rows += [check_quantity(name, pname, f, p, grads[pname], rng, sample, h, G, full_limit)
+                 for pname, p in params]
     except Exception as e:  # the student's forward failing on a perturbed input
         return [error_row(name, LayerProblem.from_exception(e, "forward", x.size))]
     return rows
@@ -268,31 +270,44 @@ def jittered(x, rng):
     return x + rng.uniform(0.0, 0.02, size=np.shape(x))
 
 
-def check_network(net, x, y, rng=None, h=H, sample=SAMPLE):
+def check_network(net, x, y, rng=None, h=H, sample=SAMPLE, full_limit=FULL_LIMIT):
     """Per-layer rows (each layer on a random input of the shape it sees in the network) and two
     rows for the whole network on ``x`` (jittered): the loss gradient with respect to the input
-    and to all parameters. Runs on a float64 copy of ``net``; ``net`` itself is not touched."""
+    and to all parameters. Runs on a float64 copy of ``net``; ``net`` itself is not touched.
+    A smaller ``full_limit`` samples more tensors (faster on a CNN; see ``_pick``)."""
     rng = np.random.default_rng(0) if rng is None else rng
     net = net.astype(np.float64)
     x = np.ascontiguousarray(jittered(np.asarray(x, dtype=np.float64), rng))
     rows, a = [], x
     for i, layer in enumerate(net.layers):
-        rows += check_layer(layer, random_input(a.shape, rng), rng, sample=sample, name=f"{i} {layer!r}")
+        rows += check_layer(layer, random_input(a.shape, rng), rng, sample=sample, name=f"{i} {layer!r}",
+                            full_limit=full_limit)
         a = layer.forward(a)
 
     def loss():
         return float(net.loss(net.forward(x), y))
-    rows.append(check_quantity("network", "grad_x", loss, x, net.grad_x(x, y), rng, sample, h))
+    rows.append(check_quantity("network", "grad_x", loss, x, net.grad_x(x, y), rng, sample, h,
+                               full_limit=full_limit))
     grads, params = net.gradients(x, y), dict(net.named_parameters())
     total = sum(p.size for p in params.values())
     # the sample spread over the parameters in proportion to their size (at least 1 each)
     parts = [check_quantity("network", name, loss, params[name], g, rng,
-                            max(1, round(sample * params[name].size / total)), h) for name, g in grads.items()]
+                            max(1, round(sample * params[name].size / total)), h, full_limit=full_limit)
+             for name, g in grads.items()]
     worst = max((r.max_rel_error for r in parts), default=0.0)
     rows.append(Row("network", "params", worst, max((r.max_abs_error for r in parts), default=0.0),
                     sum(r.checked for r in parts), total, verdict(worst), sum(r.kinks for r in parts),
                     sum(r.directions for r in parts)))
     return rows
+
+
+def least_sure(net, x, y, k):
+    """The ``k`` rows of (``x``, ``y``) on which ``net`` gives its label the lowest probability.
+    Check a trained network on these: where it is sure, its loss is nearly flat and the finite
+    differences are mostly rounding noise, which reads as a false "suspicious"."""
+    p = net.predict_proba(x)[np.arange(len(y)), y]
+    order = np.sort(np.argsort(p, kind="stable")[:k])
+    return x[order], y[order]
 
 
 def format_rows(rows):
