@@ -84,8 +84,12 @@ class Session:
         return ms / 1000
 
 
-def open_session(browser, url, has_touch=False):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=has_touch)
+def open_session(browser, url, has_touch=False, service_workers="block"):
+    """A new context and page at ``url``. Service workers are blocked unless asked for ("allow"):
+    the page is then as on a first visit, and no test pays for keeping the site for offline use
+    (tests/test_offline.py tests that)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, has_touch=has_touch,
+                                  service_workers=service_workers)
     session = Session(url, None)
     context.on("request", lambda r: session.requests.append(r.url))
     page = context.new_page()

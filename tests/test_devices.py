@@ -43,7 +43,7 @@ MEASURE = """() => {
 def device(request, browser, static_url):
     from browser import Session
 
-    context = browser.new_context(**DEVICES[request.param])
+    context = browser.new_context(**DEVICES[request.param], service_workers="block")
     session = Session(static_url, context.new_page())
     session.page.on("pageerror", lambda e: session.errors.append(str(e)))
     session.page.goto(static_url)

@@ -91,6 +91,12 @@ def fill_page(bokeh_version):
     return {"index.html": html, "worker.js": worker, "wheels.js": (PAGE / "wheels.js").read_text()}
 
 
+STATIC = ("manifest.webmanifest", "icon.svg", "icon-192.png", "icon-512.png")  # copied as they are; sw.js
+# is written by the check step, with the list of files
+
+
 def _page(bokeh_version):
     for name, text in fill_page(bokeh_version).items():
         (SITE / name).write_text(text, encoding="utf-8")
+    for name in STATIC:
+        shutil.copy2(PAGE / name, SITE / name)

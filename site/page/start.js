@@ -11,6 +11,8 @@
 (() => {
   // filled in by the build: BokehJS's and Panel's scripts, in the order they must run
   const SCRIPTS = /* webnet:scripts */ [];
+  // filled in by the build's check step: the version of every file of the site but index.html
+  const ASSETS = /* webnet:assets */ "";
   const worker = new Worker("./worker.js" + window.location.search);  // the worker reads the query
   let jsdoc = null, busy = false, queue = [], patching = 0, status = "";
 
@@ -80,6 +82,20 @@
     jsdoc.on_change(sendChange, false);
     worker.postMessage({ type: "rendered" });
     worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
+    keepForOffline();
+  }
+
+  // Once the lab is shown (not before: it would compete with the start), the service worker (sw.js)
+  // keeps every file of the site for the next visits, with or without the network. Where there
+  // are no service workers (a private window, http on another host) nothing changes.
+  function keepForOffline() {
+    if (!("serviceWorker" in navigator)) return;
+    const sw = navigator.serviceWorker;
+    sw.register("./sw.js").then(async () => {
+      if (sw.controller) return;  // served by it already
+      const registration = await sw.ready;  // a first visit: served by it from now on if the versions match
+      registration.active.postMessage({ type: "claim", assets: ASSETS });
+    }).catch(() => {});
   }
 
   worker.onmessage = async ({ data: msg }) => {
