@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "site"))
 from builder import pins  # noqa: E402
 from builder.fetch import npm_tarball  # noqa: E402
 
-TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Model")
+TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Inside", "Model")
 RUN_AXE = """async () => {
   const result = await axe.run(document, { resultTypes: ["violations"] })
   return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,

@@ -11,7 +11,7 @@ from browser import CHROMIUM_ARGS, draw, open_tab, stroke  # noqa: F401  (CHROMI
 DEVICES = {"phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True),
            "tablet": dict(viewport={"width": 810, "height": 1080}, device_scale_factor=2, is_mobile=True,
                           has_touch=True)}
-TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Model")
+TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Inside", "Model")
 
 # every visible text node's font size, and every visible control's box, through the shadow roots
 MEASURE = """() => {

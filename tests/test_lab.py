@@ -4,6 +4,7 @@ one page per target (drawing first, while the pretrained model still classifies)
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
@@ -36,6 +37,34 @@ def test_touch_stroke_is_a_one_too(app):
     page = app.page
     clear_pad(page)
     assert digit_of(draw(page, [VERTICAL], touch=True)) == 1
+
+
+def pad_strokes(digit, style):
+    """webnet.drawn's strokes of ``digit`` in ``style``, upright, 60 % of the pad high, centred, as
+    fractions of the pad (at most 16 points a stroke: the mouse makes ten moves between two)."""
+    from webnet.drawn import STYLES
+
+    aspect, strokes = STYLES[digit][style]
+    out = []
+    for pts in strokes:
+        pts = pts[np.linspace(0, len(pts) - 1, min(len(pts), 16)).round().astype(int)]
+        out.append([(0.5 + (x - 0.5) * aspect * 0.6, 0.2 + 0.6 * y) for x, y in pts])
+    return out
+
+
+def test_digits_drawn_in_every_style_are_read_by_the_shipped_model(app):
+    from webnet.drawn import STYLES
+
+    page = app.page
+    wrong = []
+    for digit, styles in STYLES.items():
+        for style in styles:
+            clear_pad(page)
+            answer = draw(page, pad_strokes(digit, style))
+            if not re.search(rf"looks like a {digit}\b", answer):
+                wrong.append((digit, style, answer))
+    assert wrong == [], wrong
+    assert "Classified by pretrained: lenet" in text(page, ".model-source")
 
 
 def test_blank_pad_asks_for_a_digit(app):
@@ -75,6 +104,38 @@ def test_gradient_check_rows_are_acceptable_or_better(app):
     verdicts = page.locator("td.verdict").evaluate_all("cells => cells.map(c => c.dataset.verdict)")
     assert len(verdicts) == 18  # 16 layer rows and 2 network rows for the pretrained LeNet
     assert set(verdicts) <= {"excellent", "acceptable"}, verdicts
+
+
+def network_kind(page, name):
+    radio = page.get_by_role("radio", name=name)
+    (radio if radio.count() else page.locator(".bk-btn-group button").filter(has_text=name)).click()
+
+
+def test_inside_shows_the_layers_of_a_drawn_digit_and_follows_a_lenet_trained_in_the_page(app):
+    page = app.page
+    open_tab(page, "Draw")
+    clear_pad(page)
+    assert digit_of(draw(page, [VERTICAL])) == 1
+    open_tab(page, "Inside")
+    wait_text(page, ".inside-layers", "Model in use: pretrained: lenet")
+    maps = page.locator(".inside-layers section[data-layer='layer-2'] img.feature-map")
+    expect(maps).to_have_count(8)  # the first convolution's eight maps of the drawn 1
+    expect(page.locator(".inside-layers section[data-layer='layer-5'] img.feature-map")).to_have_count(16)
+    expect(page.locator(".inside-layers section[data-layer='layer-10'] rect.unit")).to_have_count(10)
+    assert "map 1: from" in maps.first.get_attribute("title")
+
+    open_tab(page, "Train")
+    network_kind(page, "LeNet")
+    wait_text(page, ".arch-note", "LeNet: two convolutions")
+    for n in (1, 2, 3):
+        page.get_by_role("button", name="Step (one batch)").click()
+        wait_text(page, ".train-status", f"batch {n}/")
+    open_tab(page, "Inside")
+    wait_text(page, ".inside-layers", "Model in use: trained: lenet, 3 batches")
+    expect(page.locator(".inside-layers section[data-layer='layer-2'] img.feature-map")).to_have_count(8)
+    open_tab(page, "Train")
+    network_kind(page, "MLP")  # back to the 784-128-10 the next tests train
+    wait_text(page, ".train-status", "batch 0/")
 
 
 def test_one_epoch_on_2000_digits_passes_80_percent(app):

@@ -53,6 +53,8 @@ def test_3_the_default_cnn_has_no_false_alarm(app):
     page = app.page
     page.get_by_role("radio", name="CNN").click() if page.get_by_role("radio", name="CNN").count() else \
         page.locator(".bk-btn-group button").filter(has_text="CNN").click()
+    # Python has taken the choice (under panel serve a click may overtake a change not yet sent)
+    wait_text(page, ".arch-note", "A small convolutional network")
     wait_text(page, ".train-status", "batch 0/313")
     page.get_by_role("button", name="Step (one batch)").click()
     wait_text(page, ".train-status", "batch 1/")

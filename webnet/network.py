@@ -101,6 +101,11 @@ class NeuralNetwork:
         return type(self)([layer.astype(dtype) for layer in self.layers], self.loss)
 
     # -- gradients ---------------------------------------------------------------------------
+    def activations(self, x):
+        """[x, the first layer's output, ..., the last layer's output] for the batch ``x``: what each
+        layer computes (the lab's Inside tab shows them)."""
+        return self._activations(x)
+
     def _activations(self, x):
         acts = [x]
         for layer in self.layers:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from urllib.parse import urlencode
 
 import numpy as np
 import panel as pn
@@ -19,26 +20,29 @@ from .i18n import LANGUAGES, Catalogue, pick_language
 from .state.checker import GradientChecker
 from .state.classifier import DrawingClassifier
 from .state.data import N_TEST, N_TRAIN
-from .state.exercise import ExerciseSession
+from .state import link
+from .state.exercise import EXERCISES, ExerciseSession
 from .state.models import Models
 from .state.store import ModelStore
 from .state.trainer import Trainer
 from .views.common import esc
 from .views.draw import DrawView
 from .views.gradcheck import GradientCheckView
+from .views.inside import InsideView
 from .views.inspect import InspectView
 from .views.model import ModelBar, ModelView
 from .views.train import TrainView
 
-TABS = ("train", "inspect", "gradcheck", "exercises", "draw", "model")
+TABS = ("train", "inspect", "gradcheck", "exercises", "draw", "inside", "model")
 
 
 class App(pn.viewable.Viewer):
     """The whole lab: state objects, and the tabs over them in one language."""
 
-    def __init__(self, lang=None, **params):
+    def __init__(self, lang=None, query=None, **params):
         super().__init__(**params)
-        query, languages = startup()
+        found, languages = startup()
+        query = found if query is None else query
         self.query = query
         self.t = Catalogue(lang or pick_language(query.get("lang"), languages))
         self.trainer = Trainer()
@@ -48,6 +52,25 @@ class App(pn.viewable.Viewer):
         self.store = ModelStore(self.models)
         self.session = ExerciseSession(self.trainer)
         self.tabs = None
+        # the experiment the link describes (webnet_lab.state.link)
+        values, self.start_tab, exercise, self.link_problems = link.read(
+            {k: v for k, v in query.items() if k != "lang"}, self.trainer, TABS, list(EXERCISES))
+        if "lang" in query and query["lang"] not in LANGUAGES:
+            self.link_problems.append(("lang", query["lang"]))
+        self.trainer.param.update(values)
+        if exercise:
+            self.session.exercise = exercise
+
+    def link_query(self):
+        """The query of a link to the lab as it is now (settings only)."""
+        tab = TABS[self.tabs.active] if self.tabs is not None else TABS[self.start_tab or 0]
+        return link.write(self.trainer, tab, self.session.exercise, self.t.lang)
+
+    def _sync_url(self, *_):
+        """The page's address follows the settings (pn.state.location: the static page and panel serve)."""
+        location = pn.state.location
+        if location is not None:
+            location.search = "?" + urlencode(self.link_query())
 
     def view(self, name):
         """The view behind the tab ``name`` (built when asked for)."""
@@ -60,6 +83,8 @@ class App(pn.viewable.Viewer):
             return GradientCheckView(t, checker=self.checker)
         if name == "draw":
             return DrawView(t, classifier=self.classifier)
+        if name == "inside":
+            return InsideView(t, classifier=self.classifier)
         if name == "exercises":
             from .views.exercises import ExercisesView  # its editor and webnet.exercises: on first use
 
@@ -89,22 +114,45 @@ class App(pn.viewable.Viewer):
             if name == "inspect":  # evaluates the model when shown, not at start-up
                 views[name].show()
 
-        show(0)
-        tabs = self.tabs = pn.Tabs(*zip((t(f"tab.{name}") for name in TABS), holders), dynamic=False)
+        first = self.start_tab or 0
+        show(first)
+        tabs = self.tabs = pn.Tabs(*zip((t(f"tab.{name}") for name in TABS), holders), dynamic=False, active=first)
         tabs.param.watch(lambda event: show(event.new), "active")
+        # the address follows the experiment: a link to it restores it
+        tabs.param.watch(self._sync_url, "active")
+        self.trainer.param.watch(self._sync_url, [*self.trainer.ARCH_PARAMS[:-1], "learning_rate", "batch_size",
+                                                  "epochs", "augment"])
+        self.session.param.watch(self._sync_url, "exercise")
+        copy_note = pn.pane.HTML("", css_classes=["copy-link-note"], margin=(0, 10))
+        copy = pn.widgets.Button(name=t("app.copy_link"), button_type="default", width=150, sizing_mode="fixed",
+                                 css_classes=["copy-link"])
+        # in the page (the clipboard is the browser's); where it is refused, the link is shown to copy
+        copy.js_on_click(args={"note": copy_note, "copied": t("app.copied"), "copy_this": t("app.copy_this")}, code="""
+            const url = window.location.href
+            const text = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;")
+            const say = (ok) => { note.text = `<p role="status">${text(ok ? copied : copy_this + " " + url)}</p>` }
+            if (navigator.clipboard && window.isSecureContext) {
+              navigator.clipboard.writeText(url).then(() => say(true), () => say(false))
+            } else {
+              say(false)
+            }""")
         names = {code: t(f"app.language_{code}") for code in LANGUAGES}
         language = LanguageSwitch(current=t.lang, languages=names, label=t("app.language"),
                                   warning=t("app.language_warning"), width=240, height=48, sizing_mode="fixed",
                                   margin=(0, 10))
         header = pn.FlexBox(pn.pane.HTML(f"<h1 lang='{t.lang}'>{t('app.title')}</h1>", margin=(0, 10),
-                                         styles={"flex": "1 1 300px"}), language, align_items="center",
+                                         styles={"flex": "1 1 300px"}), copy, language, align_items="center",
                             justify_content="space-between", sizing_mode="stretch_width")
         a11y = Accessibility(labels={"increase": t("a11y.increase"), "decrease": t("a11y.decrease"),
                                      "upload-model": t("model.upload_heading"),
                                      "upload-code": t("exercises.upload")}, width=0, height=0, margin=0)
         # the landmarks (roles given by a11y.js from these classes): banner, main, contentinfo
         header.css_classes = ["landmark-banner"]
-        main = pn.Column(pn.pane.HTML(f"<p>{t('app.intro')}</p>", margin=(0, 10)), ModelBar(t, models=self.models),
+        intro = f"<p>{t('app.intro')}</p>"
+        if self.link_problems:  # said once, at the top; the lab started with the defaults for these
+            fixed = ", ".join(f"{name}={value}" for name, value in self.link_problems)
+            intro += f"<p class='link-problems' role='status'>{esc(t('app.link_problems', settings=fixed))}</p>"
+        main = pn.Column(pn.pane.HTML(intro, margin=(0, 10)), copy_note, ModelBar(t, models=self.models),
                          tabs, css_classes=["landmark-main"], sizing_mode="stretch_width")
         about = pn.pane.HTML(f"<p>{esc(self.about())}</p>", css_classes=["about", "landmark-contentinfo"],
                              styles={"color": "#555", "font-size": "14px"})

@@ -12,6 +12,7 @@ import numpy as np
 import param
 
 from webnet import metrics, monitor
+from webnet.augment import Augment
 from webnet.models import build_model
 from webnet.network import TrainingDiverged
 
@@ -28,7 +29,9 @@ CHUNK_SECONDS = 0.06  # training runs in chunks this long between control events
 PROBE_BATCHES = 30  # batches each smaller learning rate is tried for, after a failed run
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = [16, 32, 64, 128, 256]
-MODEL_KINDS = ["MLP", "CNN"]
+MODEL_KINDS = ["MLP", "CNN", "LeNet"]
+ARCHITECTURES = {"CNN": "cnn", "LeNet": "lenet"}  # the MLP's is made of its sizes
+AUGMENT_PREVIEW = 8  # distorted copies of one training digit the Train tab shows
 
 
 class Trainer(param.Parameterized):
@@ -43,6 +46,7 @@ class Trainer(param.Parameterized):
     epochs = param.Integer(default=3, bounds=(1, 30))
     train_size = param.Integer(default=10000, bounds=(1000, 10000), step=1000)
     seed = param.Integer(default=0, bounds=(0, 9999))
+    augment = param.Boolean(default=False, doc="distort every training batch afresh (from the next epoch)")
     custom = param.Parameter(default=None, doc="(exercise name, the student's class) trained with, or None")
 
     running = param.Boolean(default=False)
@@ -74,8 +78,8 @@ class Trainer(param.Parameterized):
     # -- settings ---------------------------------------------------------------------------
     @property
     def architecture(self):
-        if self.model_kind == "CNN":
-            return "cnn"
+        if self.model_kind in ARCHITECTURES:
+            return ARCHITECTURES[self.model_kind]
         sizes = [784, self.hidden] + ([self.hidden2] if self.second_layer else []) + [10]
         return "-".join(map(str, sizes))
 
@@ -92,6 +96,11 @@ class Trainer(param.Parameterized):
 
     def _batches_per_epoch(self):
         return -(-self.train_size // self.batch_size)
+
+    def augment_preview(self):
+        """(AUGMENT_PREVIEW, 28, 28): the first training digit as augmentation distorts it (a fixed seed)."""
+        x = np.repeat(digits().X_train[:1], AUGMENT_PREVIEW, axis=0)
+        return Augment()(x, np.random.default_rng(self.seed)).reshape(-1, 28, 28)
 
     def custom_class_name(self):
         return None if self.custom is None else self.custom[1].__name__
@@ -203,7 +212,8 @@ class Trainer(param.Parameterized):
         d = digits()
         X, y = d.X_train[:self.train_size], d.y_train[:self.train_size]
         while self.epoch < self.epochs:
-            ep = self._epoch = self.net.epoch(X, y, self.batch_size, self.learning_rate, rng=self.rng)
+            ep = self._epoch = self.net.epoch(X, y, self.batch_size, self.learning_rate, rng=self.rng,
+                                              augment=Augment() if self.augment else None)
             self.n_batches, self._seen = ep.n_batches, 0
             while not ep.done:
                 t0 = time.perf_counter()

@@ -8,6 +8,7 @@ import panel as pn
 import param
 from bokeh.models import ColumnDataSource, Legend, Range1d
 
+from ..png import png_data_uri
 from ..state.trainer import N_ESTIMATE, Trainer
 from .common import BLUE, ORANGE, alert_html, esc, figure, table_html
 
@@ -29,7 +30,7 @@ class TrainPlots:
 
     def _make(self):
         tr, t = self.trainer, self.t
-        self.loss_src = ColumnDataSource(dict(x=[], y=[]))
+        self.loss_src = ColumnDataSource(dict(x=[], y=[]), name="train-loss")  # (tests read it by name)
         self.acc_src = ColumnDataSource(dict(epoch=[], train=[], test=[]))
         self.est_src = ColumnDataSource(dict(x=[], y=[]))
         self.loss_x, self.loss_y, self.acc_x = Range1d(0, tr.epochs), Range1d(0, 2.5), Range1d(0, tr.epochs)
@@ -157,6 +158,21 @@ class TrainView(pn.viewable.Viewer):
             return self.t("train.test_accuracy_none")
         return self.t("train.test_accuracy", acc=f"{h[-1]['test_acc']:.4f}", epoch=h[-1]["epoch"])
 
+    def arch_note(self, kind):
+        """What the chosen kind of network is, in a sentence (the MLP's sliders say it for it)."""
+        key = {"CNN": "train.arch_cnn", "LeNet": "train.arch_lenet"}.get(kind)
+        return f"<p>{esc(self.t(key))}</p>" if key else ""
+
+    def augment_preview(self, on, seed):
+        """With augmentation on: the first training digit as the batches will see it, distorted."""
+        if not on:
+            return ""
+        tiles = self.trainer.augment_preview()
+        imgs = "".join(f"<img src='{png_data_uri(tile, 2)}' width='48' height='48' alt=''>" for tile in tiles)
+        return (f"<p style='margin:4px 0'>{esc(self.t('train.augment_preview'))}</p>"
+                f"<div role='img' aria-label='{esc(self.t('train.augment_preview_label', n=len(tiles)))}' "
+                f"style='display:flex;flex-wrap:wrap;gap:4px'>{imgs}</div>")
+
     def _build(self):
         tr, t, w = self.trainer, self.t, pn.widgets
         kind = w.RadioButtonGroup.from_param(tr.param.model_kind, name=t("train.network"), button_type="default")
@@ -164,12 +180,18 @@ class TrainView(pn.viewable.Viewer):
                 w.Checkbox.from_param(tr.param.second_layer, name=t("train.second_layer")),
                 w.IntSlider.from_param(tr.param.hidden2, name=t("train.hidden2"))]
 
+        arch_note = pn.pane.HTML(pn.bind(self.arch_note, tr.param.model_kind), css_classes=["arch-note"],
+                                 margin=(0, 10))
+
         def show_arch(*_):
             for widget in arch:
                 widget.visible = tr.model_kind == "MLP"
             arch[2].visible = tr.model_kind == "MLP" and tr.second_layer
         show_arch()
         tr.param.watch(show_arch, ["model_kind", "second_layer"])
+        augment = w.Checkbox.from_param(tr.param.augment, name=t("train.augment"))
+        preview = pn.pane.HTML(pn.bind(self.augment_preview, tr.param.augment, tr.param.seed),
+                               css_classes=["augment-preview"], margin=(0, 10))
         # a select, not a slider: it announces the rate itself (0.1), and a click reaches any of them
         lr = w.Select.from_param(tr.param.learning_rate, name=t("train.learning_rate"),
                                  options={f"{r:g}": r for r in tr.param.learning_rate.objects})
@@ -177,7 +199,7 @@ class TrainView(pn.viewable.Viewer):
         epochs = w.IntSlider.from_param(tr.param.epochs, name=t("train.epochs"))
         size = w.IntSlider.from_param(tr.param.train_size, name=t("train.train_size"))
         seed = w.IntInput.from_param(tr.param.seed, name=t("train.seed"))
-        frozen = [kind, *arch, lr, bs, size, seed]
+        frozen = [kind, *arch, lr, bs, size, seed, augment]
 
         start = w.Button(name=t("train.start"), button_type="primary")
         pause = w.Button(name=t("train.pause"), button_type="warning", disabled=True)
@@ -213,9 +235,10 @@ class TrainView(pn.viewable.Viewer):
         alert = pn.pane.HTML(pn.bind(lambda m: alert_html(t(m) if m else ""), tr.param.alert),
                              visible=pn.bind(bool, tr.param.alert), css_classes=["train-alert"])
         controls = pn.Column(
-            pn.pane.HTML(f"<h2 class='section'>{esc(t('train.network_heading'))}</h2>", margin=(0, 10)), kind, *arch,
+            pn.pane.HTML(f"<h2 class='section'>{esc(t('train.network_heading'))}</h2>", margin=(0, 10)), kind,
+            arch_note, *arch,
             pn.pane.HTML(f"<h2 class='section'>{esc(t('train.training_heading'))}</h2>", margin=(0, 10)), lr, bs, epochs, size, seed,
-            width=300, sizing_mode="fixed")
+            augment, preview, width=300, sizing_mode="fixed")
         buttons = pn.FlexBox(start, pause, step, reset, gap="8px")
         for b in (start, pause, step, reset):
             b.width = 130
