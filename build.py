@@ -134,17 +134,66 @@ def step_build():
     (DIST / "inputs.sha256").write_text(build_inputs())
 
 
-def step_serve(port=8000):
-    """Rebuild if any source changed since the last build, then serve dist/site until Ctrl-C."""
+def ensure_built():
+    """Build unless dist/site was built from the sources as they are."""
     stamp = DIST / "inputs.sha256"
     if not (SITE / "SHA256SUMS").exists() or not stamp.exists() or stamp.read_text() != build_inputs():
         step_build()
-    server = serve.make_server(port)
-    print(f"webnet lab: http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C stops)", flush=True)
+
+
+def step_serve(port=8000, lan=False):
+    """Rebuild if any source changed since the last build, then serve dist/site until Ctrl-C; with
+    --lan, to every device on this machine's networks (printing their URLs and a QR code)."""
+    ensure_built()
+    server = serve.make_server(port, host="0.0.0.0" if lan else "127.0.0.1")
+    port = server.server_address[1]
+    if lan:
+        from builder import lan as lan_
+
+        urls = [f"http://{address}:{port}/" for address in lan_.addresses()]
+        print(lan_.WARNING, flush=True)
+        if not urls:
+            print("No network address found: is this machine on the room's network (Wi-Fi, cable, a hotspot)?")
+        for url in urls:
+            print(f"webnet lab: {url}")
+        if urls:
+            print(f"Scan to open {urls[0]}:\n{lan_.terminal_qr(urls[0])}", flush=True)
+    print(f"webnet lab: http://127.0.0.1:{port}/  (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
+
+
+PORTABLE = DIST / "webnet-lab.zip"
+PORTABLE_README = """webnet lab: a neural-network lab that runs in the browser, in Python, offline.
+
+This folder is the whole lab. Browsers run it only over http (not from file://), so serve it:
+
+  - from this folder, with Python:   python3 -m http.server 8000
+    then open http://127.0.0.1:8000/ (add --bind 0.0.0.0 to let the room's devices in:
+    they open http://THIS-COMPUTER'S-ADDRESS:8000/)
+  - or copy the folder to any static web host (a school intranet, GitHub Pages): nothing to install.
+
+After one visit over https or from localhost, a browser keeps the lab and opens it without the
+network. SHA256SUMS lists every file with its sha256 (sha256sum -c SHA256SUMS checks them).
+"""
+
+
+def step_dist():
+    """One zip of the built site (dist/webnet-lab.zip) for a USB stick or an intranet: the files of
+    SHA256SUMS, SHA256SUMS itself, sw.js and a short READ-ME.txt on serving it."""
+    import zipfile
+
+    ensure_built()
+    names = [line.split("  ", 1)[1] for line in (SITE / "SHA256SUMS").read_text().splitlines()]
+    with zipfile.ZipFile(PORTABLE, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name in ["READ-ME.txt", "SHA256SUMS", "sw.js", *names]:
+            info = zipfile.ZipInfo(f"webnet-lab/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, PORTABLE_README.encode() if name == "READ-ME.txt" else (SITE / name).read_bytes())
+    log(f"{PORTABLE}: {len(names) + 3} files, {PORTABLE.stat().st_size / 1e6:.1f} MB")
 
 
 # -- test, bench, clean ------------------------------------------------------------------------
@@ -181,13 +230,15 @@ def step_clean():
 
 STEPS = {"env": step_env, "wheel": step_wheel, "fetch": step_fetch, "site": step_site, "optimize": step_optimize,
          "lock": step_lock, "check": step_check, "compress": step_compress, "build": step_build,
-         "serve": step_serve, "test": step_test, "bench": step_bench, "clean": step_clean}
+         "dist": step_dist, "serve": step_serve, "test": step_test, "bench": step_bench, "clean": step_clean}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("steps", nargs="+", choices=list(STEPS), metavar="STEP")
     p.add_argument("--port", type=int, default=8000, help="serve: the port (0 picks a free one)")
+    p.add_argument("--lan", action="store_true",
+                   help="serve: to this machine's networks too (a classroom's devices), not only to itself")
     p.add_argument("--quick", action="store_true", help="bench: the short version CI runs")
     args, rest = p.parse_known_args(argv)
     try:
@@ -196,7 +247,7 @@ def main(argv=None):
             os.execv(venv_python(), [str(venv_python()), str(Path(__file__).resolve()), *(argv or sys.argv[1:])])
         for name in args.steps:
             if name == "serve":
-                step_serve(args.port)
+                step_serve(args.port, args.lan)
             elif name == "test":
                 step_test(rest)
             elif name == "bench":

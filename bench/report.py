@@ -66,6 +66,17 @@ def render(r):
             "## Gradient check of 784-128-10 (batch 4, 40 coordinates per tensor, all rows)", "",
             f"Native: {n['gradcheck_native']['seconds']:.3f} s."]
     out += cnn_sections(n, r.get("pyodide"), r["quick"])
+    lan = r.get("lan")
+    if lan:
+        out += ["", f"## A classroom on one laptop: {lan['clients']} clients at once, `build.py serve --lan`", "",
+                f"Each client loads all {lan['files']} files of the built site from {lan['host']} (this machine's LAN "
+                "address), asking for brotli or gzip, on one connection; then visits again, revalidating every file "
+                "by its ETag.", "", "| visit | all done in | slowest request | median request | bytes | statuses |",
+                "|---|---:|---:|---:|---:|---|"]
+        for visit in ("first", "repeat"):
+            v = lan[visit]
+            out.append(f"| {visit} | {v['seconds']:.2f} s | {v['slowest_request']:.3f} s (required <= 1 s) | "
+                       f"{v['median_request']:.3f} s | {v['bytes'] / 1e6:.1f} MB | {', '.join(map(str, v['statuses']))} |")
     b = r.get("browser")
     if b:
         out += ["", "## In the browser: headless Chromium on the built site, served by `build.py serve`", ""]

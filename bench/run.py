@@ -230,6 +230,9 @@ def main():
         return
     report = {"machine": machine(), "quick": args.quick, "native": native(args.quick),
               "native_blas_vars_unset": unset_blas_column(args.quick), "pyodide": cnn_bench.pyodide_epochs(args.quick)}
+    import lan_bench
+
+    report["lan"] = lan_bench.classroom(lan_bench.CLIENTS)
     if not args.no_browser:
         from browser_bench import browser_bench
 

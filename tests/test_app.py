@@ -259,7 +259,7 @@ def test_views_build_and_follow_the_state(app):
     model = layout.get_root()
     # the banner (title, language), main (intro, model bar, tabs), the footer, the accessibility helper
     assert type(model).__name__ == "Column" and len(model.children) == 4
-    assert [type(c).__name__ for c in model.children[1].children] == ["HTML", "HTML", "ReactiveHTML", "Tabs"]
+    assert [type(c).__name__ for c in model.children[1].children] == ["HTML", "HTML", "HTML", "ReactiveHTML", "Tabs"]
     t, m = app.trainer, app.models
     t.param.update(train_size=1000, epochs=1)
     early = TrainView(EN, trainer=t)  # the figures come with the first batch

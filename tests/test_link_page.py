@@ -61,3 +61,26 @@ def test_two_pages_from_one_link_train_bit_for_bit(browser, static_url):
         losses.append(page.evaluate(LOSSES))
         page.context.close()
     assert losses[0] == losses[1] and len(set(losses[0])) == 5
+
+
+def test_share_shows_the_link_as_a_qr_code_that_reads_back(browser, static_url):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    session = open_link(browser, static_url)
+    page = session.page
+    assert not any("/segno-" in u for u in session.requests)  # not loaded at start-up
+    page.get_by_role("button", name="Share (QR code)").click()
+    code = page.locator(".share-qr svg")
+    expect(code).to_be_visible()
+    shown = page.locator(".share-url").inner_text()
+    assert shown.startswith(static_url + "?arch=lenet&") and "lr=0.03" in shown and "seed=5" in shown
+    (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(code.screenshot())))
+    assert found.text == shown
+    assert any("/segno-" in u for u in session.requests)  # loaded when first used
+    page.get_by_role("button", name="Share (QR code)").click()
+    expect(page.locator(".share-box")).to_be_hidden()
+    assert session.errors == []
+    page.context.close()

@@ -17,6 +17,7 @@ from .components.a11y import Accessibility
 from .components.language import LanguageSwitch
 from .context import startup
 from .i18n import LANGUAGES, Catalogue, pick_language
+from .qr import load_segno, qr_svg
 from .state.checker import GradientChecker
 from .state.classifier import DrawingClassifier
 from .state.data import N_TEST, N_TRAIN
@@ -65,6 +66,27 @@ class App(pn.viewable.Viewer):
         """The query of a link to the lab as it is now (settings only)."""
         tab = TABS[self.tabs.active] if self.tabs is not None else TABS[self.start_tab or 0]
         return link.write(self.trainer, tab, self.session.exercise, self.t.lang)
+
+    def share_url(self):
+        """The address of the lab as it is now (the page's own host, the link's settings)."""
+        location, query = pn.state.location, urlencode(self.link_query())
+        if location is None or not location.hostname:
+            return "?" + query
+        port = f":{location.port}" if location.port else ""
+        return f"{location.protocol}//{location.hostname}{port}{location.pathname}?{query}"
+
+    async def share(self, box):
+        """Show (or hide) the link as a QR code and as text in ``box``."""
+        if box.visible:
+            box.visible = False
+            return
+        segno = await load_segno()
+        url, t = self.share_url(), self.t
+        box.object = (f"<div role='img' aria-label='{esc(t('app.share_qr', url=url))}' class='share-qr' "
+                      f"style='display:inline-block;background:#fff;line-height:0'>{qr_svg(segno, url)}</div>"
+                      f"<p>{esc(t('app.share_text'))}<br><code class='share-url' style='word-break:break-all'>"
+                      f"{esc(url)}</code></p>")
+        box.visible = True
 
     def _sync_url(self, *_):
         """The page's address follows the settings (pn.state.location: the static page and panel serve)."""
@@ -140,8 +162,15 @@ class App(pn.viewable.Viewer):
         language = LanguageSwitch(current=t.lang, languages=names, label=t("app.language"),
                                   warning=t("app.language_warning"), width=240, height=48, sizing_mode="fixed",
                                   margin=(0, 10))
+        share_box = pn.pane.HTML("", visible=False, css_classes=["share-box"], margin=(0, 10))
+        share = pn.widgets.Button(name=t("app.share"), button_type="default", width=150, sizing_mode="fixed",
+                                  css_classes=["share"])
+
+        async def share_clicked(event):
+            await self.share(share_box)
+        share.on_click(share_clicked)
         header = pn.FlexBox(pn.pane.HTML(f"<h1 lang='{t.lang}'>{t('app.title')}</h1>", margin=(0, 10),
-                                         styles={"flex": "1 1 300px"}), copy, language, align_items="center",
+                                         styles={"flex": "1 1 300px"}), copy, share, language, align_items="center",
                             justify_content="space-between", sizing_mode="stretch_width")
         a11y = Accessibility(labels={"increase": t("a11y.increase"), "decrease": t("a11y.decrease"),
                                      "upload-model": t("model.upload_heading"),
@@ -152,7 +181,7 @@ class App(pn.viewable.Viewer):
         if self.link_problems:  # said once, at the top; the lab started with the defaults for these
             fixed = ", ".join(f"{name}={value}" for name, value in self.link_problems)
             intro += f"<p class='link-problems' role='status'>{esc(t('app.link_problems', settings=fixed))}</p>"
-        main = pn.Column(pn.pane.HTML(intro, margin=(0, 10)), copy_note, ModelBar(t, models=self.models),
+        main = pn.Column(pn.pane.HTML(intro, margin=(0, 10)), copy_note, share_box, ModelBar(t, models=self.models),
                          tabs, css_classes=["landmark-main"], sizing_mode="stretch_width")
         about = pn.pane.HTML(f"<p>{esc(self.about())}</p>", css_classes=["about", "landmark-contentinfo"],
                              styles={"color": "#555", "font-size": "14px"})
