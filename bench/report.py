@@ -77,6 +77,17 @@ def render(r):
             v = lan[visit]
             out.append(f"| {visit} | {v['seconds']:.2f} s | {v['slowest_request']:.3f} s (required <= 1 s) | "
                        f"{v['median_request']:.3f} s | {v['bytes'] / 1e6:.1f} MB | {', '.join(map(str, v['statuses']))} |")
+    rb = r.get("robust")
+    if rb:
+        out += ["", "## Big input (#17)", "", "| input | time | peak memory | required |", "|---|---:|---:|---|"]
+        for name, v in rb["images"].items():
+            out.append(f"| 10000 x 10000 {name} | {v['seconds']:.2f} s | {v['peak_mb']:.0f} MB | < 1 s, < 300 MB |")
+        s100 = rb["server_100"]
+        out += ["", f"`build.py serve`'s server, {s100['clients']} clients at once each loading all {s100['files']} "
+                f"files: all done in {s100['first']['seconds']:.1f} s, slowest request "
+                f"{s100['first']['slowest_request']:.3f} s (required <= 1 s), statuses "
+                f"{', '.join(map(str, s100['first']['statuses']))}. Peak memory is measured by tracemalloc for the "
+                "arrays and as the child process's peak RSS above its start for the CLI."]
     b = r.get("browser")
     if b:
         out += ["", "## In the browser: headless Chromium on the built site, served by `build.py serve`", ""]

@@ -231,8 +231,11 @@ def main():
     report = {"machine": machine(), "quick": args.quick, "native": native(args.quick),
               "native_blas_vars_unset": unset_blas_column(args.quick), "pyodide": cnn_bench.pyodide_epochs(args.quick)}
     import lan_bench
+    import robust_bench
 
-    report["lan"] = lan_bench.classroom(lan_bench.CLIENTS)
+    report["lan"] = lan_bench.classroom(10 if args.quick else lan_bench.CLIENTS)
+    report["robust"] = {"images": robust_bench.images(),
+                        "server_100": lan_bench.classroom(20 if args.quick else 100, visits=("first",))}
     if not args.no_browser:
         from browser_bench import browser_bench
 

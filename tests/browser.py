@@ -146,13 +146,13 @@ def slider(page, maximum, keys):
     return handle
 
 
-def stroke(page, points, touch=False):
+def stroke(page, points, touch=False, moves=10):
     """Draw a stroke through ``points`` (fractions of the pad) with the mouse or with touch events,
-    ten moves per segment."""
+    ``moves`` moves per segment."""
     box = page.locator("canvas.webnet-pad").bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    path = xy[:1] + [(a[0] + (b[0] - a[0]) * k / 10, a[1] + (b[1] - a[1]) * k / 10)
-                     for a, b in zip(xy, xy[1:]) for k in range(1, 11)]
+    path = xy[:1] + [(a[0] + (b[0] - a[0]) * k / moves, a[1] + (b[1] - a[1]) * k / moves)
+                     for a, b in zip(xy, xy[1:]) for k in range(1, moves + 1)]
     if not touch:
         page.mouse.move(*path[0])
         page.mouse.down()
@@ -177,14 +177,14 @@ def answered(page):
     return int(page.locator(".prediction [data-answer]").first.get_attribute("data-answer"))
 
 
-def draw(page, strokes, touch=False, timeout=WAIT_MS):
+def draw(page, strokes, touch=False, timeout=WAIT_MS, moves=10):
     """Draw ``strokes`` (each a list of points) and wait until the page shows the answer to the
     last one; returns the prediction's text."""
     from playwright.sync_api import expect
 
     first = answered(page)
     for points in strokes:
-        stroke(page, points, touch)
+        stroke(page, points, touch, moves)
     expect(page.locator(f".prediction [data-answer='{first + len(strokes)}']")).to_have_count(1, timeout=timeout)
     return text(page, ".prediction")
 

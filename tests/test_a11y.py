@@ -19,7 +19,7 @@ TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Inside", "Mo
 RUN_AXE = """async () => {
   const result = await axe.run(document, { resultTypes: ["violations"] })
   return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
-                                         nodes: v.nodes.slice(0, 3).map((n) => n.html) }))
+                                         nodes: v.nodes.slice(0, 3).map((n) => [n.html, n.failureSummary]) }))
 }"""
 # the element that has the focus, through the shadow roots
 FOCUSED = """() => { let e = document.activeElement; while (e && e.shadowRoot && e.shadowRoot.activeElement)

@@ -237,8 +237,12 @@ class TrainView(pn.viewable.Viewer):
         controls = pn.Column(
             pn.pane.HTML(f"<h2 class='section'>{esc(t('train.network_heading'))}</h2>", margin=(0, 10)), kind,
             arch_note, *arch,
-            pn.pane.HTML(f"<h2 class='section'>{esc(t('train.training_heading'))}</h2>", margin=(0, 10)), lr, bs, epochs, size, seed,
-            augment, preview, width=300, sizing_mode="fixed")
+            pn.pane.HTML(f"<h2 class='section'>{esc(t('train.training_heading'))}</h2>", margin=(0, 10)),
+            pn.Row(lr, bs), epochs, size, pn.Row(seed, augment, align="center"), preview, width=300, sizing_mode="fixed")
+        # two to a row: at 1280 x 800 every setting and both curves fit above the fold
+        for half in (lr, bs, seed):
+            half.param.update(width=135, sizing_mode="fixed")
+        augment.param.update(width=135, sizing_mode="fixed")
         buttons = pn.FlexBox(start, pause, step, reset, gap="8px")
         for b in (start, pause, step, reset):
             b.width = 130
