@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "site"))
 
-from browser import CHROMIUM, CHROMIUM_ARGS, draw, open_session, open_tab, serve_site, slider, wait_text  # noqa: E402
+from browser import CHROMIUM, CHROMIUM_ARGS, Session, draw, open_session, open_tab, serve_site, slider, wait_text  # noqa: E402
 from builder.common import SITE  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -40,7 +40,7 @@ def main():
         wait_text(page, ".train-status", "Finished", timeout=300_000)
         shoot(page, "train")
         open_tab(page, "Inspect")
-        wait_text(page, ".inspect-summary", "your trained model")
+        wait_text(page, ".inspect-summary", "trained:")
         shoot(page, "inspect")
         open_tab(page, "Gradient check")
         page.get_by_role("button", name="Check the gradients").click()
@@ -51,8 +51,20 @@ def main():
         t = draw(page, [SEVEN])
         print("the drawn 7 reads as", re.search(r"looks like a (\d)", t).group(1))
         shoot(page, "draw")
+        open_tab(page, "Inside")
+        wait_text(page, ".inside-layers", "Layer 1")
+        shoot(page, "inside")
+        open_tab(page, "Exercises")
+        page.locator(".webnet-code[data-ready='true']").wait_for()
+        shoot(page, "exercises")
         open_tab(page, "Model")
         shoot(page, "model")
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                    has_touch=True, service_workers="block").new_page()
+        phone.goto(url + "?lang=ru&tab=draw")
+        Session(url, phone).wait_interactive()
+        wait_text(phone, ".prediction", re.compile("нарисуйте", re.I))
+        shoot(phone, "phone-draw-ru")
         if s.errors:
             raise SystemExit(f"console errors: {s.errors}")
         browser.close()

@@ -139,6 +139,25 @@ def test_changing_the_architecture_resets_and_gives_the_model_back(app):
     assert [type(layer).__name__ for layer in t.net.layers][:2] == ["Reshape", "Conv2D"]
 
 
+def test_the_run_downloads_as_csv_and_json_holding_what_the_tab_shows(app):
+    import csv
+    import json
+
+    t = app.trainer
+    t.param.update(train_size=1000, epochs=2, seed=4)
+    train(t)
+    view = TrainView(EN, trainer=t)
+    view.plots.stream()
+    rows = list(csv.DictReader(io.StringIO(view.plots.history_csv().getvalue().decode())))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    for row, h in zip(rows, t.history):
+        assert float(row["test_acc"]) == h["test_acc"] and float(row["train_loss"]) == h["train_loss"]
+        assert f"{h['test_acc']:.4f}" in view.plots.table.object  # the same numbers as the tab's table
+    run = json.loads(view.plots.history_json().getvalue())
+    assert run["settings"]["architecture"] == "784-128-10" and run["settings"]["seed"] == 4
+    assert len(run["batch_losses"]) == len(t.losses) == 2 * 32 and run["epochs"][1]["test_acc"] == t.history[1]["test_acc"]
+
+
 def test_lenet_and_augmentation_from_the_train_tab(app):
     t = app.trainer
     t.model_kind = "LeNet"

@@ -138,6 +138,11 @@ def test_one_epoch_on_2000_digits_passes_80_percent(app):
     open_tab(page, "Train")
     assert train_one_short_epoch(page) > 0.8
     wait_text(page, ".train-status", "Finished")
+    with page.expect_download() as got:  # the epochs as the table shows them
+        page.locator(".download-csv button").click()
+    lines = Path(got.value.path()).read_text().splitlines()
+    assert lines[0].startswith("epoch,train_loss,train_acc,test_acc") and len(lines) == 2
+    assert f"{float(lines[1].split(',')[3]):.4f}" in text(page, ".history-table")
     open_tab(page, "Draw")
     wait_text(page, ".model-source", "Classified by trained: 784-128-10, 1 epoch")
     open_tab(page, "Train")

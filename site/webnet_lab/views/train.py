@@ -53,9 +53,42 @@ class TrainPlots:
         acc.add_layout(legend, "below")
         self.figures = (loss, acc)
         self.table = pn.pane.HTML("", css_classes=["history-table"], sizing_mode="stretch_width")
+        downloads = pn.FlexBox(
+            pn.widgets.FileDownload(callback=self.history_csv, filename="webnet-history.csv", label=t("train.download_csv"),
+                                    button_type="light", width=220, sizing_mode="fixed", css_classes=["download-csv"]),
+            pn.widgets.FileDownload(callback=self.history_json, filename="webnet-history.json",
+                                    label=t("train.download_json"), button_type="light", width=220, sizing_mode="fixed",
+                                    css_classes=["download-json"]), gap="8px", sizing_mode="stretch_width")
         self.pane.objects = [pn.Column(pn.pane.Bokeh(fig), sizing_mode="stretch_width",
                                        styles={"flex": "1 1 340px", "min-width": "0"}) for fig in (loss, acc)]
-        self.pane.objects += [self.table]
+        self.pane.objects += [self.table, downloads]
+
+    COLUMNS = ("epoch", "train_loss", "train_acc", "test_acc", "test_loss", "seconds")
+
+    def history_csv(self):
+        """The run's epochs as CSV (one row per epoch, the table's numbers in full)."""
+        import csv
+        import io
+
+        text = io.StringIO()
+        out = csv.writer(text, lineterminator="\n")
+        out.writerow(self.COLUMNS)
+        for h in self.trainer.history:
+            out.writerow([h[c] for c in self.COLUMNS])
+        return io.BytesIO(text.getvalue().encode())
+
+    def history_json(self):
+        """The run as JSON: its settings, the epochs, and every batch's loss."""
+        import io
+        import json
+
+        tr = self.trainer
+        run = {"settings": {"architecture": tr.architecture, "learning_rate": tr.learning_rate,
+                            "batch_size": tr.batch_size, "epochs": tr.epochs, "train_size": tr.train_size,
+                            "seed": tr.seed, "augment": tr.augment, "custom_layer": tr.custom_class_name()},
+               "epochs": [{c: h[c] for c in self.COLUMNS} for h in tr.history],
+               "batch_losses": [{"epoch": x, "loss": y} for x, y in tr.losses]}
+        return io.BytesIO(json.dumps(run, indent=1).encode())
 
     def _table(self):
         """The epochs' numbers the curves show, as a table (screen readers cannot read a canvas)."""
