@@ -4,6 +4,8 @@
     python3 build.py serve           build what changed, then serve the lab and print its URL
     python3 build.py test            install what the tests need (Debian's chromium too), build, run every test
     python3 build.py bench [--quick] the side-by-side benchmarks (docs/benchmarks.md)
+    python3 build.py serve --lan     the same for a classroom: every device on this network (a QR code of the URL)
+    python3 build.py dist            dist/webnet-lab.zip: the built site for a USB stick or an intranet
     python3 build.py STEP [STEP ...] run steps alone: wheel fetch site optimize lock check compress
                                      (build = all of these, in this order), env, clean
 

@@ -92,6 +92,9 @@ def test_page_is_filled_in():
     scripts = json.loads(re.search(r"const SCRIPTS = (\[.*?\]);", html).group(1))
     assert scripts[-1] == "./panel/dist/panel.min.js" and "./bokeh/bokeh-9.9.9.min.js" in scripts
     assert "@keyframes webnet-spin" in html  # the cheaper loading spinner
+    texts = json.loads(re.search(r"const TEXTS = (\{.*?\});\n", worker).group(1))
+    assert texts["ru"]["page.loading_python"] == "Загрузка Python" and texts["en"]["page.starting"] == "Starting the lab"
+    assert set(texts) == {"en", "ru"} and "Loading Python" not in worker.replace(json.dumps(texts, ensure_ascii=False), "")
     packages = json.loads(re.search(r"const PACKAGES = (\[.*?\]);", worker).group(1))
     assert packages == list(pins.APP_PACKAGES) and "webnet-lab" in packages
     app = json.loads(re.search(r'const APP_SOURCE = (".*?");\n', worker, re.S).group(1))

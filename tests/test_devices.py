@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import CHROMIUM_ARGS, draw, open_tab, stroke  # noqa: F401  (CHROMIUM_ARGS: see conftest)
+from browser import draw, open_tab, stroke
 
 DEVICES = {"phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True),
            "tablet": dict(viewport={"width": 810, "height": 1080}, device_scale_factor=2, is_mobile=True,

@@ -116,8 +116,14 @@ def test_inside_shows_the_layers_of_a_drawn_digit_and_follows_a_lenet_trained_in
     maps = page.locator(".inside-layers section[data-layer='layer-2'] img.feature-map")
     expect(maps).to_have_count(8)  # the first convolution's eight maps of the drawn 1
     expect(page.locator(".inside-layers section[data-layer='layer-5'] img.feature-map")).to_have_count(16)
-    expect(page.locator(".inside-layers section[data-layer='layer-10'] rect.unit")).to_have_count(10)
+    bars = page.locator(".inside-layers section[data-layer='layer-10'] g.unit")
+    expect(bars).to_have_count(10)
     assert "map 1: from" in maps.first.get_attribute("title")
+    one = bars.nth(1)  # the drawn 1's probability: shown where the pointer (or a finger) is
+    expect(one.locator(".tip")).to_be_hidden()
+    one.hover()
+    expect(one.locator(".tip")).to_be_visible()
+    assert re.fullmatch(r"1: 0\.\d+|1: 1", one.locator(".tip").text_content())
 
     open_tab(page, "Train")
     network_kind(page, "LeNet")

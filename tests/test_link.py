@@ -1,6 +1,5 @@
 """The experiment in the URL (webnet_lab.state.link): a link restores every setting, bad values
 become defaults with one note, and the same link gives the same run bit for bit."""
-import numpy as np
 
 from webnet.exercises import EXERCISES
 from webnet_lab.app import TABS, App

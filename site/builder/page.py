@@ -75,6 +75,13 @@ def _wheels():
         shutil.copy2(found[-1], PYODIDE_OUT / found[-1].name)
 
 
+def page_texts():
+    """{lang: {key: text}}: what the page says before Python runs, from the lab's catalogues."""
+    from webnet_lab.i18n import LANGUAGES, PAGE_KEYS, own_entries
+
+    return {lang: {key: own_entries(lang)[key] for key in PAGE_KEYS} for lang in LANGUAGES}
+
+
 def fill_page(bokeh_version):
     """The page's own files with what the build knows filled in: {name: text}."""
     scripts = [s.format(bokeh=bokeh_version) for s in SCRIPTS]
@@ -86,6 +93,7 @@ def fill_page(bokeh_version):
                         f"<style>\n{(PAGE / 'page.css').read_text()}</style>", "index.html")
     worker = (PAGE / "worker.js").read_text()
     worker = replace_once(worker, "/* webnet:packages */ []", json.dumps(list(pins.APP_PACKAGES)), "worker.js")
+    worker = replace_once(worker, "/* webnet:texts */ {}", json.dumps(page_texts(), ensure_ascii=False), "worker.js")
     # a JSON string is a JavaScript string literal
     worker = replace_once(worker, '/* webnet:app */ ""', json.dumps(APP.read_text()), "worker.js")
     return {"index.html": html, "worker.js": worker, "wheels.js": (PAGE / "wheels.js").read_text()}

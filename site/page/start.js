@@ -106,7 +106,7 @@
       try {
         await render(msg);
       } catch (e) {
-        showStatus(`The lab could not be shown: ${e.message || e}`);
+        showStatus(`${msg.failed} ${e.message || e}`);
         throw e;
       }
     } else if (msg.type === "idle") {

@@ -11,6 +11,20 @@ importScripts("./pyodide/pyodide.js");
 // pyodide-lock.json) and the source of site/app.py
 const PACKAGES = /* webnet:packages */ [];
 const APP_SOURCE = /* webnet:app */ "";
+// filled in by the build from the lab's catalogues: what is said before Python runs, per language
+const TEXTS = /* webnet:texts */ {};
+
+// the language as the lab picks it (webnet_lab.i18n.pick_language): ?lang=, else the browser's
+function language() {
+  const wanted = [new URLSearchParams(self.location.search).get("lang") || "", ...navigator.languages];
+  for (const tag of wanted) {
+    const lang = tag.split("-")[0].toLowerCase();
+    if (lang in TEXTS) return lang;
+  }
+  return "en";
+}
+const TEXT = TEXTS[language()] || {};
+const say = (key) => TEXT[key] || key;
 
 function status(msg, app = false) {
   self.postMessage({ type: "status", msg, app });
@@ -58,20 +72,20 @@ function sendPatch(patch, buffers) {
 let lab = null;  // the webnet_lab.worker module, once the app runs
 
 async function start() {
-  status("Loading Python");
+  status(say("page.loading_python"));
   const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", self.location).href });
   // Python's cyclic garbage collector stays off until the document has gone to the page: the
   // start-up makes hundreds of thousands of objects (bokeh's and Panel's classes and models) and
   // little garbage; the collector's passes over them took about a tenth of the Python part.
   pyodide.runPython("import gc; gc.disable()");
-  status("Loading packages");
+  status(say("page.loading_packages"));
   try {
     await install(pyodide);
   } catch (e) {
-    status(`Could not load the lab's packages: ${e.message}`);
+    status(`${say("page.packages_failed")} ${e.message}`);
     throw e;
   }
-  status("Starting the lab", true);
+  status(say("page.starting"), true);
   let rendered;
   try {
     lab = pyodide.pyimport("webnet_lab.worker");
@@ -79,11 +93,11 @@ async function start() {
     rendered = (await lab.start(APP_SOURCE, sendPatch, self.location.search, navigator.languages.join(","))).toJs();
   } catch (e) {
     const lines = `${e}`.trim().split("\n");
-    status(`The lab could not start: ${lines[lines.length - 1]}`);
+    status(`${say("page.start_failed")} ${lines[lines.length - 1]}`);
     throw e;
   }
   const [docs_json, render_items, root_ids] = rendered;
-  self.postMessage({ type: "render", docs_json, render_items, root_ids });
+  self.postMessage({ type: "render", docs_json, render_items, root_ids, failed: say("page.show_failed") });
   // gc.freeze(): the start-up's objects stay out of every later pass (shorter pauses in training)
   pyodide.runPython("import gc; gc.freeze(); gc.enable()");
 }

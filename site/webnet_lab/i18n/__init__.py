@@ -14,6 +14,9 @@ from importlib import resources
 
 LANGUAGES = ("en", "ru")
 DEFAULT = "en"
+# what the page says before Python runs (the build fills them into worker.js, site/builder/page.py)
+PAGE_KEYS = ("page.loading_python", "page.loading_packages", "page.packages_failed", "page.starting",
+             "page.start_failed", "page.show_failed")
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,15 @@ WHAT = {"Reshape": "inside.what.reshape", "Flatten": "inside.what.flatten", "Con
 BARS = 256  # outputs with at most this many values are drawn as bars (longer ones: the maps above)
 MAP_PX = 84  # a feature map is enlarged to about this many pixels across
 TOP = 10  # values listed in each layer's table
+TIP = 16  # pixels above the bars for the value of the bar pointed at
+# a unit's value shows while the pointer is on it, or after a tap (touch browsers hover on tap);
+# keyboards and screen readers get every layer's values as a table instead
+STYLE = ("<style>.unit, .map { cursor: pointer } .unit .tip, .map .tip { visibility: hidden }"
+         " .unit:hover .tip, .unit:active .tip, .map:hover .tip, .map:active .tip { visibility: visible }"
+         " .unit:hover rect { opacity: 0.7 }"
+         " .map { margin: 0; position: relative } .map .tip { position: absolute; left: 0; top: 100%; z-index: 1;"
+         " background: #fff; border: 1px solid #999; padding: 1px 4px; font-size: 12px; white-space: nowrap }"
+         " .unit .tip { font-size: 12px; paint-order: stroke; stroke: #fff; stroke-width: 3px }</style>")
 
 
 def _span(a):
@@ -56,7 +65,7 @@ class InsideView(pn.viewable.Viewer):
         net = c.models.current
         x = np.asarray(c.preview, dtype=np.float64).reshape(1, -1).astype(net.dtype, copy=False)
         acts = net.activations(x)
-        parts = [f"<p>{esc(t('inside.model', model=t(c.models.label())))}</p>",
+        parts = [STYLE, f"<p>{esc(t('inside.model', model=t(c.models.label())))}</p>",
                  self._section(t("inside.input"), t("inside.what.input"), acts[0][0].reshape(28, 28), "input")]
         for i, layer in enumerate(net.layers):
             kind = type(layer).__name__
@@ -87,8 +96,9 @@ class InsideView(pn.viewable.Viewer):
             imgs = []
             for k, m in enumerate(a):
                 title = esc(t("inside.map_title", k=k + 1, lo=_fmt(m.min()), hi=_fmt(m.max())))
-                imgs.append(f"<img class='feature-map' src='{png_data_uri(_unit(m, lo, hi), scale)}' "
-                            f"title='{title}' alt='{title}' style='image-rendering:pixelated;border:1px solid #ccc'>")
+                imgs.append(f"<figure class='map'><img class='feature-map' src='{png_data_uri(_unit(m, lo, hi), scale)}' "
+                            f"title='{title}' alt='{title}' style='image-rendering:pixelated;border:1px solid #ccc'>"
+                            f"<figcaption class='tip' aria-hidden='true'>{title}</figcaption></figure>")
             return f"<div style='display:flex;flex-wrap:wrap;gap:6px'>{''.join(imgs)}</div>"
         a = a.ravel()
         if len(a) > BARS:
@@ -108,14 +118,18 @@ class InsideView(pn.viewable.Viewer):
         for k, v in enumerate(a):
             label = esc(t("inside.unit_title", k=k if digits else k + 1, v=_fmt(v)))
             y, h = (base - v * per, v * per) if v >= 0 else (base, -v * per)
-            rects.append(f"<rect class='unit' x='{k * w}' y='{y:.1f}' width='{w - 1}' height='{max(h, 0.5):.1f}' "
-                         f"fill='{'#1f77b4' if v >= 0 else '#d62728'}'><title>{label}</title></rect>")
+            anchor = "start" if k < n / 3 else "end" if k > 2 * n / 3 else "middle"
+            rects.append(f"<g class='unit'><rect x='{k * w}' y='{y:.1f}' width='{w - 1}' height='{max(h, 0.5):.1f}' "
+                         f"fill='{'#1f77b4' if v >= 0 else '#d62728'}'><title>{label}</title></rect>"
+                         f"<text class='tip' aria-hidden='true' x='{k * w + w / 2}' y='-4' "
+                         f"text-anchor='{anchor}'>{label}</text></g>")
             if digits:
                 rects.append(f"<text x='{k * w + w / 2}' y='{height + 14}' font-size='12' text-anchor='middle'>{k}</text>")
-        total_h = height + (18 if digits else 2)
+        total_h = TIP + height + (18 if digits else 2)
         label = esc(t("inside.bars_label", n=n, lo=_fmt(a.min()), hi=_fmt(a.max())))
         return (f"<svg role='img' aria-label='{label}' width='{n * w}' height='{total_h}' "
-                f"viewBox='0 0 {n * w} {total_h}' style='max-width:100%;height:auto'>{''.join(rects)}</svg>")
+                f"viewBox='0 0 {n * w} {total_h}' style='max-width:100%;height:auto'>"
+                f"<g transform='translate(0 {TIP})'>{''.join(rects)}</g></svg>")
 
     def _table(self, a, digits):
         t = self.t
