@@ -51,3 +51,14 @@ def test_the_same_link_gives_the_same_run_bit_for_bit():
     other = App(query={"arch": "lenet", "lr": "0.1", "batch": "32", "seed": "12", "augment": "1", "n": "1000"})
     other.trainer.step()
     assert other.trainer.losses[0] != runs[0][0][0]  # the seed matters: the test could fail
+
+
+def test_the_benchmarks_kernel_switch_turns_the_kernel_off(monkeypatch):
+    from webnet import accel
+
+    monkeypatch.setattr(accel, "_kernel", object())  # as in the page, where the kernel is loaded
+    App(query={"arch": "mlp"})
+    assert accel.enabled()
+    app = App(query={"kernel": "off"})
+    assert not accel.enabled() and app.link_problems == []  # not a setting: no note, not in the link
+    assert "kernel" not in app.link_query()
