@@ -108,3 +108,13 @@ def test_inside_shows_every_layer_of_the_model_in_use_for_the_digit(app):
     assert sections["layer-2"][1] == 1 and sections["layer-5"][2] == 12 and "squashed into -1 to 1" in view.body.object
     assert sections["layer-6"][2] == 10  # the scores of the ten digits, labelled as digits
     assert view.body.object.count(">9</text>") == 2
+
+
+def test_the_status_line_follows_a_new_batch_size_at_once(app):
+    import panel as pn
+
+    view = TrainView(EN, trainer=app.trainer)
+    (status,) = [p for p in view.__panel__().select(pn.pane.HTML) if "train-status" in p.css_classes]
+    assert "batch 0/313" in status.object
+    app.trainer.batch_size = 64  # nothing else changes: the line must still say the new count
+    assert "batch 0/157" in status.object

@@ -261,7 +261,8 @@ class TrainView(pn.viewable.Viewer):
         # HTML panes, not Markdown, on the first tab: Markdown's parser loads and compiles its
         # rules on first use, a tenth of a second of the static page's start-up
         status = pn.pane.HTML(pn.bind(self.status, tr.param.phase, tr.param.epoch, tr.param.batch, tr.param.tick,
-                                      tr.param.epochs, tr.param.learning_rate, tr.param.estimate, tr.param.dead),
+                                      tr.param.epochs, tr.param.learning_rate, tr.param.estimate, tr.param.dead,
+                                      tr.param.n_batches),  # (a new batch size: a new count of batches)
                               css_classes=["train-status"], margin=(0, 10))
         test_acc = pn.pane.HTML(pn.bind(self.test_accuracy, tr.param.tick), css_classes=["test-accuracy"],
                                 margin=(0, 10))
