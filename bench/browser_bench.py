@@ -326,14 +326,14 @@ def browser_bench(quick, native):
          "required": ""},
         {"what": "one epoch, 784-128-10, batch 64, 10,000 digits, in Pyodide",
          "value": f"{epoch_pyodide:.2f} s", "required": "<= 3 s"},
-        {"what": "LeNet in the page: Start to a test accuracy of at least 0.975 (after an epoch; batch 32, lr 0.1)",
-         "value": (f"{lenet_975[0]:.1f} s" if lenet_975[0] is not None else "not reached") +
-                  " (" + ", ".join(f"{a:.4f} at {t:.0f} s" for t, a in lenet_975[1]) + ")", "required": "<= 60 s"},
         {"what": "the same epoch in the page without the WebAssembly kernel (numpy's @; ?kernel=off)",
          "value": f"{epoch_numpy:.2f} s ({epoch_numpy / epoch_pyodide:.1f}x the kernel's)", "required": ""},
         {"what": "the same epoch, native webnet (float32, one BLAS thread)", "value": f"{epoch_cpython:.3f} s",
          "required": ""},
         {"what": "Pyodide / native, same epoch", "value": f"{epoch_pyodide / epoch_cpython:.1f}x", "required": ""},
+        {"what": "LeNet in the page: Start to a test accuracy of at least 0.975 (after an epoch; batch 32, lr 0.1)",
+         "value": (f"{lenet_975[0]:.1f} s" if lenet_975[0] is not None else "not reached") +
+                  " (" + ", ".join(f"{a:.4f} at {t:.0f} s" for t, a in lenet_975[1]) + ")", "required": "<= 60 s"},
         {"what": f"control round trip while training (Pause to 'Paused', median of {len(trips)})",
          "value": f"{statistics.median(trips):.3f} s (max {max(trips):.3f})", "required": "<= 0.2 s"},
         {"what": f"drawing to prediction (end of stroke to its answer shown, median of {len(draw)})",
