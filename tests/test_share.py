@@ -87,6 +87,8 @@ def test_the_share_link_is_the_experiment_and_its_qr_code_reads_back(monkeypatch
     png = io.BytesIO()
     segno.make(url, error="m", micro=False).save(png, kind="png", scale=6)  # the same code, as pixels
     assert decode(Image.open(png)) == url
+    app.trainer.learning_rate = 0.3  # the code shown follows the settings
+    assert "lr=0.3" in box.object and qr_svg(segno, app.share_url()) in box.object
     finish(app.share(box))
     assert not box.visible  # the button shows and hides it
 

@@ -53,6 +53,7 @@ class App(pn.viewable.Viewer):
         self.store = ModelStore(self.models)
         self.session = ExerciseSession(self.trainer)
         self.tabs = None
+        self._share_box = self._segno = None  # the Share control's, once opened
         # the experiment the link describes (webnet_lab.state.link)
         values, self.start_tab, exercise, self.link_problems = link.read(
             {k: v for k, v in query.items() if k != "lang"}, self.trainer, TABS, list(EXERCISES))
@@ -84,19 +85,26 @@ class App(pn.viewable.Viewer):
         if box.visible:
             box.visible = False
             return
-        segno = await load_segno()
-        url, t = self.share_url(), self.t
-        box.object = (f"<div role='img' aria-label='{esc(t('app.share_qr', url=url))}' class='share-qr' "
-                      f"style='display:inline-block;background:#fff;line-height:0'>{qr_svg(segno, url)}</div>"
-                      f"<p>{esc(t('app.share_text'))}<br><code class='share-url' style='word-break:break-all'>"
-                      f"{esc(url)}</code></p>")
+        self._segno = await load_segno()
+        self._share_box = box
+        box.object = self._share_html()
         box.visible = True
 
+    def _share_html(self):
+        url, t = self.share_url(), self.t
+        return (f"<div role='img' aria-label='{esc(t('app.share_qr', url=url))}' class='share-qr' "
+                f"style='display:inline-block;background:#fff;line-height:0'>{qr_svg(self._segno, url)}</div>"
+                f"<p>{esc(t('app.share_text'))}<br><code class='share-url' style='word-break:break-all'>"
+                f"{esc(url)}</code></p>")
+
     def _sync_url(self, *_):
-        """The page's address follows the settings (pn.state.location: the static page and panel serve)."""
+        """The page's address follows the settings (pn.state.location: the static page and panel serve),
+        and so does the QR code while it is shown."""
         location = pn.state.location
         if location is not None:
             location.search = "?" + urlencode(self.link_query())
+        if self._share_box is not None and self._share_box.visible:
+            self._share_box.object = self._share_html()
 
     def view(self, name):
         """The view behind the tab ``name`` (built when asked for)."""
