@@ -305,3 +305,31 @@ def test_any_damaged_png(flips):
         preprocess(read_image(damaged(GOOD_PNG, flips)))
     except (BlankImage, ImageError) as e:
         assert "\n" not in str(e)
+
+
+def test_big_integer_images_are_shrunk_without_overflow():
+    """Block sums of 8-byte integers go through float64: int64 sums of 2**62 would wrap to 0."""
+    from webnet.ink import to_ink
+
+    for dtype, high in ((np.int64, 2 ** 62), (np.uint64, 2 ** 63 + 5), (np.uint8, 255), (np.int32, 2 ** 31 - 1)):
+        a = np.zeros((2048, 2048), dtype)
+        a[500:1500, 1000:1100] = high
+        ink = to_ink(a)
+        assert ink.max() == 1.0 and ink.shape[0] <= 1024, dtype
+
+
+def test_a_very_thin_image_is_shrunk_without_padding_it_square():
+    """1 x 2,000,000 pixels: padded to full blocks this took 3.9 GB; averaged across, a few MB."""
+    import tracemalloc
+
+    from webnet.ink import _shrink
+
+    a = np.zeros((1, 2_000_000), np.uint8)
+    a[0, 1_000_000:1_004_000] = 255
+    tracemalloc.start()
+    try:
+        small = _shrink(a, 1024)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert small.shape == (1, 1023) and small.max() > 0 and peak < 64 * 2 ** 20, peak

@@ -25,8 +25,14 @@ def test_a_link_restores_the_settings_and_the_address_follows_them(browser, stat
     wait_text(page, ".arch-note", "LeNet: two convolutions")
     assert page.get_by_label("Learning rate", exact=True).evaluate("s => s.options[s.selectedIndex].text") == "0.03"
     assert page.get_by_label("Distort the training digits (augmentation)").is_checked()
+    entries = page.evaluate("() => history.length")
     choose(page, "Learning rate", "0.1")
     page.wait_for_function("() => new URLSearchParams(location.search).get('lr') === '0.1'")
+    choose(page, "Batch size", "64")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('batch') === '64'")
+    choose(page, "Batch size", "32")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('batch') === '32'")
+    assert page.evaluate("() => history.length") == entries  # Back leaves the lab, not a setting
     query = page.evaluate("() => Object.fromEntries(new URLSearchParams(location.search))")
     assert query == {"arch": "lenet", "lr": "0.1", "batch": "32", "epochs": "4", "n": "1000", "seed": "5",
                      "augment": "1", "exercise": query["exercise"], "tab": "train", "lang": "en"}

@@ -4,7 +4,7 @@
     terminal_qr(url)   # a QR code of ``url`` drawn with text characters, for the terminal
 
 The likeliest address is the one the machine would send from towards another network (its
-default route: a UDP socket "connected" to a private address sends nothing but picks it); then
+default route: a UDP socket "connected" to a documentation address sends nothing but picks it); then
 every other address of the machine's interfaces (Linux: from the kernel, by ioctl), private
 ranges (192.168/16, 10/8, 172.16/12) before the others; never a loopback or link-local one.
 """
@@ -20,7 +20,9 @@ WARNING = ("--lan: anyone on the same network can open the lab at these addresse
 def _default_route_address():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
-            s.connect(("10.254.254.254", 9))  # no packet is sent: the kernel only picks a source
+            # no packet is sent: the kernel only picks a source. A documentation address (TEST-NET-1)
+            # follows the default route; a private one might go to a VPN the room cannot reach
+            s.connect(("192.0.2.1", 9))
             return s.getsockname()[0]
         except OSError:
             return None

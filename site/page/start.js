@@ -49,11 +49,13 @@
 
   function sendChange(event) {
     if ((event.setter_id != null && event.setter_id === "py") || patching > 0) return;
-    if (busy) {  // in order behind the pending ones; one pending change per model attribute
-      if (event.model && event.attr) {
-        queue = queue.filter((old) => !(old.model === event.model && old.attr === event.attr));
+    if (busy) {  // in order behind the pending ones (a click acts on the settings queued before it)
+      const last = queue[queue.length - 1];
+      if (last && event.model && event.attr && last.model === event.model && last.attr === event.attr) {
+        queue[queue.length - 1] = event;  // a slider dragged: only its latest value, in the same place
+      } else {
+        queue.push(event);
       }
-      queue.push(event);  // a click too: sent ahead of a queued slider change it would act on stale settings
       return;
     }
     busy = true;

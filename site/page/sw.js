@@ -37,8 +37,9 @@ async function precache() {
       const body = await response.arrayBuffer();
       const got = hex(await crypto.subtle.digest("SHA-256", body));
       if (got !== sha256) throw new Error(`${path}: sha256 ${got}, expected ${sha256} (a deploy under way?)`);
-      const type = response.headers.get("Content-Type");
-      await cache.put(url, new Response(body, { headers: type ? { "Content-Type": type } : {} }));
+      const headers = new Headers(response.headers);  // the host's own (a policy, a type), not the transfer's
+      for (const name of ["Content-Encoding", "Content-Length", "Transfer-Encoding"]) headers.delete(name);
+      await cache.put(url, new Response(body, { headers }));
     }
   }
   await Promise.all([lane(), lane(), lane(), lane()]);
@@ -49,15 +50,23 @@ self.addEventListener("install", (event) => {
 });
 
 self.addEventListener("activate", (event) => {
-  event.waitUntil(caches.keys().then((names) => Promise.all(
+  // whole first (an older version activating meanwhile may have deleted what this one had kept),
+  // then the other versions' caches go
+  event.waitUntil(precache().catch(() => {}).then(() => caches.keys()).then((names) => Promise.all(
     names.filter((name) => name.startsWith(PREFIX) && name !== CACHE).map((name) => caches.delete(name)))));
 });
 
 self.addEventListener("message", (event) => {
-  // a page loaded from the network, with this version's files, asks to be served from now on
-  if (event.data && event.data.type === "claim" && event.data.assets === ASSETS) {
-    event.waitUntil(self.clients.claim());
-  }
+  // a page loaded from the network, with this version's files, asks to be served from now on; only
+  // when it is the one window not served yet (a claim takes every such window, of any version)
+  if (!event.data || event.data.type !== "claim" || event.data.assets !== ASSETS) return;
+  event.waitUntil(Promise.all([
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }),
+    self.clients.matchAll({ type: "window" }),
+  ]).then(([all, served]) => {
+    const waiting = all.filter((c) => !served.some((s) => s.id === c.id));
+    if (waiting.length === 1 && waiting[0].id === event.source.id) return self.clients.claim();
+  }));
 });
 
 self.addEventListener("fetch", (event) => {

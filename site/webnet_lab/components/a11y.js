@@ -10,9 +10,15 @@
 // - slider handles get their label as accessible name and the value shown as aria-valuetext (the
 //   learning-rate slider announces 0.1, not its position); spinner buttons and file inputs get names
 //   (model.labels); a check box gets its label, and its text toggles it;
-// - a button that disables itself after a click (Pause) hands the focus to an enabled neighbour.
+// - a button that disables itself after a click (Pause) hands the focus to an enabled neighbour;
+// - the address follows the experiment's settings without a history entry per change (Panel's
+//   Location pushes one each time: Back would walk through settings the lab does not go back to).
 
 export function render({ model, el }) {
+  if (!history.webnetReplaces) {
+    history.webnetReplaces = true
+    history.pushState = function (state, title, url) { return History.prototype.replaceState.call(this, state, title, url) }
+  }
   const sheet = new CSSStyleSheet()
   sheet.replaceSync(model.css)
   const labels = model.labels
