@@ -239,8 +239,9 @@ def draw_to_prediction(page, n):
         page.get_by_role("button", name="Clear").click()
         wait_text(page, ".prediction", re.compile("draw a digit", re.I))
         x = 0.35 + 0.3 * i / max(n - 1, 1)
+        before = answered(page)  # read before the stroke: its answer may come back before a later read
         stroke(page, [(x, 0.15), (x, 0.85)])
-        shown = page.wait_for_function(ANSWER_SHOWN, arg=[prediction, answered(page) + 1], polling=5,
+        shown = page.wait_for_function(ANSWER_SHOWN, arg=[prediction, before + 1], polling=5,
                                        timeout=30_000).json_value()
         times.append((shown - page.evaluate("window.webnetStrokeEnd")) / 1000)
     return times
