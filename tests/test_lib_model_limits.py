@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lib_forge import (GOOD_ARCH, RELU, SOFTMAX, arch_with, assert_plain, byte_flips, damaged, deflate_stream, entry,
                        good_bytes, linear, meta_bytes, mlp, model_file, npy, npy_header, raw_zip, set_in,
@@ -99,6 +99,10 @@ ARCH_PATHS = [p for p in paths(GOOD_ARCH) if p]
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(ARCH_PATHS), JSON_VALUES)
+# strings with a newline, echoed into a message, once broke it in two (found by this test in CI)
+@example(("version",), "1\n")
+@example(("loss", "eps"), "\n")
+@example(("layers", 0, "in_features"), "784\nx")
 def test_any_value_anywhere_in_the_description(path, value):
     arch = arch_with(set_in(list(path), value))
     try:

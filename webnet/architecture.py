@@ -62,6 +62,11 @@ class Plan:
     num_params: int
 
 
+def _shown(value, limit=40):
+    """``value`` for a one-line message: a string quoted (its newlines escaped), all cut to ``limit``."""
+    return (repr(value) if isinstance(value, str) else str(value))[:limit]
+
+
 def describe(net):
     """The JSON-able architecture of ``net`` (without its weights)."""
     return {"format": FORMAT, "version": VERSION, "dtype": str(net.dtype),
@@ -81,14 +86,14 @@ def _keys(obj, required, optional=(), what="the description"):
 
 def _int(value, what, lo, hi):
     if type(value) is not int or not lo <= value <= hi:
-        raise ArchitectureError(f"{what} must be a whole number from {lo} to {hi:,}, got {str(value)[:40]}")
+        raise ArchitectureError(f"{what} must be a whole number from {lo} to {hi:,}, got {_shown(value)}")
     return value
 
 
 def _ints(value, what, lengths, lo, hi):
     if not isinstance(value, list) or len(value) not in lengths:
         raise ArchitectureError(f"{what} must be a list of {' or '.join(map(str, lengths))} whole numbers, "
-                                f"got {str(value)[:40]}")
+                                f"got {_shown(value)}")
     return tuple(_int(v, what, lo, hi) for v in value)
 
 
@@ -153,7 +158,7 @@ def check(arch):
     if arch["format"] != FORMAT:
         raise ArchitectureError(f"not a webnet model description (format {str(arch['format'])[:40]!r})")
     if arch["version"] != VERSION or type(arch["version"]) is not int:
-        raise ArchitectureError(f"unsupported webnet model version {str(arch['version'])[:20]} (this is {VERSION})")
+        raise ArchitectureError(f"unsupported webnet model version {_shown(arch['version'], 20)} (this is {VERSION})")
     if arch["dtype"] not in DTYPES:
         raise ArchitectureError(f"parameters must be float32 or float64, got {str(arch['dtype'])[:40]!r}")
     _check_loss(arch["loss"])
@@ -194,7 +199,7 @@ def _check_loss(spec):
         raise ArchitectureError(f"unknown loss {str(spec['type'])[:40]!r}")
     eps = spec["eps"]
     if type(eps) not in (int, float) or not 0 <= eps < 1:  # also refuses NaN and infinity
-        raise ArchitectureError(f"the loss's eps must be a number from 0 up to 1, got {str(eps)[:40]}")
+        raise ArchitectureError(f"the loss's eps must be a number from 0 up to 1, got {_shown(eps)}")
     if spec["reduction"] not in ("mean", "sum"):
         raise ArchitectureError(f"the loss's reduction must be 'mean' or 'sum', got {str(spec['reduction'])[:40]!r}")
 

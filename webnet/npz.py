@@ -208,7 +208,7 @@ class Archive:
             raise NpzError(f"{what} has dtype {str(descr)[:40]!r}; only {allowed} are read")
         if not isinstance(shape, tuple) or len(shape) > 8 or not all(
                 type(d) is int and d >= 0 for d in shape) or type(fortran_order) is not bool:
-            raise NpzError(f"{what} has a malformed .npy header (shape {str(shape)[:40]})")
+            raise NpzError(f"{what} has a malformed .npy header (shape {repr(shape)[:40]})")
         data = math.prod(shape) * dtype.itemsize
         if start + length + data != e.size:
             raise NpzError(f"{what} declares shape {shape} ({data:,} bytes) but holds "
