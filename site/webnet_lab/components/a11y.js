@@ -147,7 +147,9 @@ export function render({ model, el }) {
     if (!lastFocused || !(lastFocused.disabled || !lastFocused.isConnected)) return
     let active = document.activeElement  // (the browser may not have moved it off the button yet)
     while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement
-    if (active && active !== document.body && active !== lastFocused) return  // it went elsewhere
+    // it went elsewhere, unless to a shadow host on the way to the lost button (the browser clears
+    // the focus of nested shadow roots one at a time)
+    if (active && active !== document.body && active !== lastFocused && !lastPath.includes(active)) return
     for (const node of lastPath.slice(1, 8)) {
       if (!node.isConnected) continue
       const button = enabledButton(node)
