@@ -17,18 +17,11 @@ from webnet.preprocess import preprocess
 
 SIDE = 10000
 
-# a child process per image: its own peak RSS (VmHWM) above where it started
-CHILD = """
-import sys, time
-def status(key):
-    return int(open('/proc/self/status').read().split(key + ':')[1].split()[0]) * 1024
-from webnet import cli
-import PIL.Image, PIL.PngImagePlugin
-before = status('VmRSS')
-start = time.perf_counter()
-code = cli.main(['predict', sys.argv[1]])
-print((status('VmHWM') - before) / 2 ** 20, time.perf_counter() - start, code, file=sys.stderr)
-"""
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+# the child process the test of the same PNG runs: its peak RSS (VmHWM) above where it started
+from test_lib_images import CHILD  # noqa: E402
+
 
 
 def _ink():
