@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "site"))
 
-from browser import (choose, CHROMIUM, CHROMIUM_ARGS, Session, answered, open_session, open_tab, serve_site, slider,  # noqa: E402
-                     stroke, text, wait_text)
+from browser import (choose, CHROMIUM, CHROMIUM_ARGS, Session, open_session, open_tab, serve_site, slider,  # noqa: E402
+                     stroke, strokes_drawn, text, wait_text)
 from builder import pins  # noqa: E402
 from builder.common import PAGE, SITE  # noqa: E402
 from builder.serve import SiteHandler  # noqa: E402
@@ -239,7 +239,7 @@ def draw_to_prediction(page, n):
         page.get_by_role("button", name="Clear").click()
         wait_text(page, ".prediction", re.compile("draw a digit", re.I))
         x = 0.35 + 0.3 * i / max(n - 1, 1)
-        before = answered(page)  # read before the stroke: its answer may come back before a later read
+        before = strokes_drawn(page)  # read before the stroke: its answer may come back before a later read
         stroke(page, [(x, 0.15), (x, 0.85)])
         shown = page.wait_for_function(ANSWER_SHOWN, arg=[prediction, before + 1], polling=5,
                                        timeout=30_000).json_value()

@@ -172,9 +172,9 @@ def stroke(page, points, touch=False, moves=10):
     cdp.detach()
 
 
-def answered(page):
-    """The number of the last stroke whose answer the Draw tab shows."""
-    return int(page.locator(".prediction [data-answer]").first.get_attribute("data-answer"))
+def strokes_drawn(page):
+    """The pad's own count of strokes (the answer to the last may still be on its way)."""
+    return int(page.locator("canvas.webnet-pad").first.get_attribute("data-strokes") or 0)
 
 
 def draw(page, strokes, touch=False, timeout=WAIT_MS, moves=10):
@@ -182,7 +182,7 @@ def draw(page, strokes, touch=False, timeout=WAIT_MS, moves=10):
     last one; returns the prediction's text."""
     from playwright.sync_api import expect
 
-    first = answered(page)
+    first = strokes_drawn(page)
     for points in strokes:
         stroke(page, points, touch, moves)
     expect(page.locator(f".prediction [data-answer='{first + len(strokes)}']")).to_have_count(1, timeout=timeout)

@@ -235,8 +235,9 @@ def test_tile_grid_places_tiles_with_gaps():
 def test_views_build_and_follow_the_state(app):
     layout = app.__panel__()
     model = layout.get_root()
-    # the banner (title, language), main (intro, model bar, tabs), the footer, the accessibility helper
-    assert type(model).__name__ == "Column" and len(model.children) == 4
+    # the banner (title, language), main (intro, model bar, tabs), the footer, the accessibility
+    # helper, the browser's store of kept runs
+    assert type(model).__name__ == "Column" and len(model.children) == 5
     assert [type(c).__name__ for c in model.children[1].children] == ["HTML", "HTML", "HTML", "ReactiveHTML", "Tabs"]
     t, m = app.trainer, app.models
     t.param.update(train_size=1000, epochs=1)
@@ -327,7 +328,7 @@ def test_pandas_stand_in_runs_the_lab_without_pandas():
         view.plots.stream()
         inspect = InspectView(Catalogue("en"), models=app.models)
         inspect.show()
-        for fig in [*view.plots.figures, *[p.object for p in inspect.plots]]:
+        for fig in [*view.plots.figures, *[c[0].object for c in inspect.plots]]:
             json_item(fig)  # serializes: no pandas needed
         doc.to_json()
         try:

@@ -13,6 +13,7 @@ import pytest
 from webnet import texts
 from webnet.exercises import BUGS, EXERCISES
 from webnet_lab import i18n
+from webnet_lab.state import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 PLURALS = {"en": {"one", "other"}, "ru": {"one", "few", "many"}}
@@ -43,7 +44,7 @@ def code_keys():
     sources = [p.read_text() for p in (ROOT / "site" / "webnet_lab").rglob("*.py")]
     sources += [p.read_text() for p in (ROOT / "webnet").rglob("*.py")]
     literal = {k for s in sources for k in re.findall(r"""(?:\bt|\bmsg|\btext|LayerProblem\([^)]*?|CodeProblem)\(\s*["']([a-z0-9_]+(?:\.[a-z0-9_]+)+)["']""", s)}
-    literal |= {k for s in sources for k in re.findall(r'"((?:problem|explain|model|train|draw|exercises|upload|inspect|inside|app|a11y|gradcheck|verdict|page)\.[a-z0-9_.]+)"', s)}
+    literal |= {k for s in sources for k in re.findall(r'"((?:problem|explain|model|train|draw|exercises|upload|inspect|inside|app|a11y|gradcheck|verdict|page|runs)\.[a-z0-9_.]+)"', s)}
     built = {f"tab.{n}" for n in ("train", "inspect", "gradcheck", "exercises", "draw", "inside", "model")}
     built |= {f"train.state_{p}" for p in ("ready", "training", "evaluating", "paused", "finished", "stopped")}
     built |= {f"train.announce_{p}" for p in ("training", "paused", "finished", "stopped", "epoch")}
@@ -56,6 +57,8 @@ def code_keys():
     built |= {f"exercises.col_{c}" for c in ("quantity", "verdict", "error", "explanation")}
     built |= {f"model.name.{k}" for k in ("pretrained", "uploaded", "trained", "trained_untested", "trained_yours",
                                           "trained_yours_untested")}
+    built |= {f"runs.setting_{n}" for n in runs.SETTINGS} | {f"runs.outcome_{o}" for o in runs.OUTCOMES}
+    built |= {f"runs.col_{c}" for c in ("run", "settings", "outcome", "epochs", "test_acc", "seconds")}
     for name, ex in EXERCISES.items():
         built |= {f"exercise.{name}.title", f"exercise.{name}.statement"}
         built |= {f"exercise.{name}.hint{i}" for i in range(1, ex.hints + 1)}

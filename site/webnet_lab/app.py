@@ -12,8 +12,9 @@ import webnet
 # Every custom component's class must exist before the document is first sent to the page: bokeh
 # sends the definitions of data models only then, and a tab built later may use them. Their
 # libraries load when an instance is made (the editor's: when the Exercises tab is first shown).
-from .components import code_editor, drawing_pad  # noqa: F401
+from .components import code_editor, drawing_pad, save_png  # noqa: F401
 from .components.a11y import Accessibility
+from .components.browser_store import BrowserStore
 from .components.language import LanguageSwitch
 from .context import startup
 from .i18n import LANGUAGES, Catalogue, pick_language
@@ -24,6 +25,7 @@ from .state.data import N_TEST, N_TRAIN
 from .state import link
 from .state.exercise import EXERCISES, ExerciseSession
 from .state.models import Models
+from .state.runs import Runs
 from .state.store import ModelStore
 from .state.trainer import Trainer
 from .views.common import esc
@@ -32,9 +34,11 @@ from .views.gradcheck import GradientCheckView
 from .views.inside import InsideView
 from .views.inspect import InspectView
 from .views.model import ModelBar, ModelView
+from .views.runs import RunsView
 from .views.train import TrainView
 
 TABS = ("train", "inspect", "gradcheck", "exercises", "draw", "inside", "model")
+RUNS_KEY = "webnet-runs"  # the browser storage's key for the kept runs
 
 
 class App(pn.viewable.Viewer):
@@ -50,6 +54,11 @@ class App(pn.viewable.Viewer):
         self.models = Models(self.trainer)
         self.checker = GradientChecker(self.models)
         self.classifier = DrawingClassifier(self.models)
+        self.runs = Runs(self.trainer)
+        # the kept runs live in the browser: read back once the page shows the store, kept on change
+        self.runs_store = BrowserStore(key=RUNS_KEY, width=0, height=0, margin=0)
+        self.runs_store.param.watch(lambda event: self.runs.merge(event.new), "stored")
+        self.runs.param.watch(lambda *_: setattr(self.runs_store, "value", self.runs.dumps()), ["runs", "shown"])
         self.store = ModelStore(self.models)
         self.session = ExerciseSession(self.trainer)
         self.tabs = None
@@ -110,7 +119,7 @@ class App(pn.viewable.Viewer):
         """The view behind the tab ``name`` (built when asked for)."""
         t = self.t
         if name == "train":
-            return TrainView(t, trainer=self.trainer)
+            return pn.Column(TrainView(t, trainer=self.trainer), RunsView(t, runs=self.runs), sizing_mode="stretch_width")
         if name == "inspect":
             return InspectView(t, models=self.models)
         if name == "gradcheck":
@@ -197,4 +206,4 @@ class App(pn.viewable.Viewer):
                          tabs, css_classes=["landmark-main"], sizing_mode="stretch_width")
         about = pn.pane.HTML(f"<p>{esc(self.about())}</p>", css_classes=["about", "landmark-contentinfo"],
                              styles={"color": "#555", "font-size": "14px"})
-        return pn.Column(header, main, about, a11y, max_width=1280)
+        return pn.Column(header, main, about, a11y, self.runs_store, max_width=1280)

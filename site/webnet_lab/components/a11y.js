@@ -80,6 +80,7 @@ export function render({ model, el }) {
     // a number field opens the phone's number keyboard (the arrows are hidden under a finger)
     for (const input of root.querySelectorAll(".bk-spin-wrapper > input")) input.inputMode = "decimal"
     for (const box of root.querySelectorAll("input[type=checkbox]")) {
+      if (box.closest("label")) continue  // one of a group: its <label> names it
       if (!box.getAttribute("aria-label")) box.setAttribute("aria-label", hostText(box))
       // its text toggles it, as a <label> would (bokeh draws a <div>): a finger-sized target
       const text = box.parentNode.querySelector(".bk-label")
@@ -122,9 +123,19 @@ export function render({ model, el }) {
   }
 
   const pending = new Set()
+  let frame = 0
   function schedule(root) {
-    if (!pending.size) requestAnimationFrame(() => { for (const r of pending) visit(r); pending.clear(); refocus() })
     pending.add(root)
+    if (!frame) frame = requestAnimationFrame(flush)
+  }
+  function flush() {
+    frame = 0
+    const roots = [...pending]
+    pending.clear()
+    for (const root of roots) {
+      try { visit(root) } catch (e) { console.error(e) }  // one odd widget must not stop the rest
+    }
+    refocus()
   }
 
   // a focused button that became disabled (or was drawn anew) leaves the focus on the page's body:
@@ -143,7 +154,10 @@ export function render({ model, el }) {
     }
     return null
   }
-  function refocus() {
+  // the lost button's neighbours may be enabled by a later change than the one disabling it: look
+  // again for a few frames
+  const RETRY_FRAMES = 30
+  function refocus(tries = 0) {
     if (!lastFocused || !(lastFocused.disabled || !lastFocused.isConnected)) return
     let active = document.activeElement  // (the browser may not have moved it off the button yet)
     while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement
@@ -155,6 +169,7 @@ export function render({ model, el }) {
       const button = enabledButton(node)
       if (button) { button.focus(); lastFocused = button; return }
     }
+    if (tries < RETRY_FRAMES) requestAnimationFrame(() => refocus(tries + 1))
   }
 
   document.documentElement.style.setProperty("--bokeh-font-size", model.font_size)

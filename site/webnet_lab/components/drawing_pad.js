@@ -61,6 +61,7 @@ export function render({ model, el }) {
     if (!drawing) return
     drawing = false
     strokes += 1
+    canvas.dataset.strokes = strokes  // (tests wait for the answer to this stroke by its number)
     send(strokes)
   }
   canvas.addEventListener("pointerup", end)

@@ -67,8 +67,8 @@ def read(query, trainer, tabs, exercises):
     return values, tab, exercise, problems
 
 
-def write(trainer, tab, exercise, lang):
-    """The query {name: text} that restores the current settings (in a fixed order)."""
+def settings(trainer):
+    """The Train tab's settings {name: text}, named as in a link (in a fixed order)."""
     t = trainer
     query = {"arch": {v: k for k, v in ARCHS.items()}[t.model_kind]}
     if t.model_kind == "MLP":
@@ -76,5 +76,11 @@ def write(trainer, tab, exercise, lang):
         if t.second_layer:
             query["hidden2"] = str(t.hidden2)
     query.update(lr=f"{t.learning_rate:g}", batch=str(t.batch_size), epochs=str(t.epochs), n=str(t.train_size),
-                 seed=str(t.seed), augment="1" if t.augment else "0", exercise=exercise, tab=tab, lang=lang)
-    return {k: query[k] for k in ORDER if k in query}
+                 seed=str(t.seed), augment="1" if t.augment else "0")
+    return query
+
+
+def write(trainer, tab, exercise, lang):
+    """The query {name: text} that restores the current settings (in a fixed order)."""
+    query = dict(settings(trainer), exercise=exercise, tab=tab, lang=lang)
+    return {k: query[k] for k in ORDER if query.get(k) is not None}

@@ -17,6 +17,7 @@ from webnet.models import build_model
 from webnet.network import TrainingDiverged
 
 from ..i18n import msg
+from . import link
 from .data import digits
 
 N_EVAL = 2000  # train accuracy is measured on this many training digits, test accuracy on all 2,000
@@ -64,6 +65,7 @@ class Trainer(param.Parameterized):
     net_version = param.Integer(default=0, doc="bumps whenever the trained network or its weights change")
     started = param.Integer(default=0, doc="bumps when training starts (Start or Step) on a fresh run")
     failed = param.Integer(default=0, doc="bumps when a run fails and keeps no weights worth using")
+    run_ended = param.Integer(default=0, doc="bumps when a run ends (``outcome``), before anything of it is cleared")
 
     ARCH_PARAMS = ("model_kind", "hidden", "second_layer", "hidden2", "seed", "train_size", "custom")
 
@@ -73,6 +75,8 @@ class Trainer(param.Parameterized):
         self.param.watch(self._rate_changed, "learning_rate")
         self.param.watch(self._batch_size_changed, "batch_size")
         self.param.watch(self._running_changed, "running")
+        self.param.watch(self._phase_changed, "phase")
+        self.run_id, self.outcome = None, None
         self.reset()
 
     # -- settings ---------------------------------------------------------------------------
@@ -115,7 +119,10 @@ class Trainer(param.Parameterized):
         return net
 
     def reset(self, event=None):
-        """A fresh network from the settings; the run's history cleared."""
+        """A fresh network from the settings; the run's history cleared (a run left part-way ends
+        as "stopped" first)."""
+        import uuid
+
         from webnet.exercises import CodeProblem
 
         try:
@@ -124,6 +131,9 @@ class Trainer(param.Parameterized):
             self.custom = None  # (which resets again, with webnet's own layers)
             self.alert = msg(e.key, **e.values)
             return
+        if self.run_id is not None:
+            self._end("stopped")
+        self.run_id, self._ended_at, self.run_settings = uuid.uuid4().hex[:12], 0, None
         self.net, self.rng = net, np.random.default_rng(self.seed + 1)
         self.steps, self.samples, self._seen = 0, 0, 0
         self._work = self._epoch = None
@@ -189,6 +199,23 @@ class Trainer(param.Parameterized):
             self._running_since = None
             if self.phase in ("training", "evaluating"):
                 self.phase = "finished" if self.epoch >= self.epochs else "paused"
+
+    def _settings(self):
+        """The settings the run trains with, named as in a link (a new one resets: see ``run_settings``)."""
+        settings = link.settings(self)
+        if self.custom is not None:
+            settings["layer"] = self.custom[0]
+        return settings
+
+    def _phase_changed(self, event):
+        if event.new in ("finished", "stopped"):
+            self._end("finished" if event.new == "finished" else "failed")
+
+    def _end(self, outcome):
+        """Say a run ended (once per state of it: a finished run trained on for more epochs ends again)."""
+        if self.steps and self.steps != self._ended_at:
+            self.outcome, self._ended_at = outcome, self.steps
+            self.run_ended += 1
 
     # -- what the status line shows ---------------------------------------------------------------
     def wall(self):
@@ -325,6 +352,7 @@ class Trainer(param.Parameterized):
 
         if self._work is None:
             self._work = self._units()
+        self.run_settings = self._settings()  # what this chunk trains with (once a chunk: 30 µs)
         start = time.perf_counter()
         trained = False
         try:

@@ -53,3 +53,16 @@ def table_html(summary, caption, header, rows, css_class):
     return (f"<details><summary>{esc(summary)}</summary><table class='{css_class}' "
             "style='border-collapse:collapse;text-align:right'>"
             f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
+
+
+def chart(fig, t, filename, **kw):
+    """``fig`` with a button under it that saves it as a PNG (in the page: no round trip to Python)."""
+    import panel as pn
+
+    from ..components.save_png import SavePng
+
+    chart_class = f"webnet-chart-{fig.id}"
+    fig.css_classes = [*fig.css_classes, chart_class]
+    save = SavePng(label=t("app.save_png", title=fig.title.text), chart_class=chart_class, filename=filename,
+                   css_classes=["save-png"], margin=(0, 10), sizing_mode="stretch_width")
+    return pn.Column(pn.pane.Bokeh(fig), save, **kw)

@@ -9,7 +9,7 @@ from bokeh.models import ColumnDataSource, FactorRange
 from ..components.drawing_pad import DrawingPad
 from ..png import png_data_uri
 from ..state.classifier import DrawingClassifier
-from .common import BLUE, DIGIT_LABELS, GREY, ORANGE, esc, figure, table_html
+from .common import BLUE, DIGIT_LABELS, GREY, ORANGE, chart, esc, figure, table_html
 
 
 class DrawView(pn.viewable.Viewer):
@@ -75,5 +75,5 @@ class DrawView(pn.viewable.Viewer):
         instructions = pn.pane.HTML(f"<p>{t('draw.instructions')}</p>", sizing_mode="stretch_width")
         left = pn.Column(instructions, self.pad, rand, sizing_mode="stretch_width", max_width=500,
                          styles={"flex": "1 1 280px", "min-width": "0"})
-        right = pn.Column(prediction, source, pn.Row(preview, pn.pane.Bokeh(self.figure)), self.table)
+        right = pn.Column(prediction, source, pn.Row(preview, chart(self.figure, t, "webnet-probabilities.png")), self.table)
         return pn.FlexBox(left, right, flex_wrap="wrap", gap="24px")

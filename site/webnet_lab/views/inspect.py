@@ -16,7 +16,7 @@ from ..png import png_data_uri, tile_grid
 from ..state.data import digits
 from ..state.evaluation import Evaluation
 from ..state.models import Models
-from .common import BLUE, DIGIT_LABELS, esc, figure, table_html
+from .common import BLUE, DIGIT_LABELS, chart, esc, figure, table_html
 
 WEIGHTS_EVERY = 1.0  # seconds between redraws of the first layer's weights while training
 SHOWN_UNITS = 64  # first-layer units whose weights are drawn
@@ -47,7 +47,7 @@ class InspectView(pn.viewable.Viewer):
         self.weights = pn.pane.HTML("", css_classes=["weights"])
         self.summary = pn.pane.HTML("", css_classes=["inspect-summary"])
         self.table = pn.pane.HTML("", css_classes=["confusion-table-pane"])
-        self.plots = pn.Row(pn.pane.Bokeh(cm), pn.pane.Bokeh(pc))
+        self.plots = pn.Row(chart(cm, t, "webnet-confusion.png"), chart(pc, t, "webnet-per-class.png"))
         self._shown = None
         self._weights_at = 0.0
         self.visible = False  # nothing is computed before the tab is first shown

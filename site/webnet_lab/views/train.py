@@ -10,7 +10,7 @@ from bokeh.models import ColumnDataSource, Legend, Range1d
 
 from ..png import png_data_uri
 from ..state.trainer import N_ESTIMATE, Trainer
-from .common import BLUE, ORANGE, alert_html, esc, figure, table_html
+from .common import BLUE, ORANGE, alert_html, chart, esc, figure, table_html
 
 CHUNK_PERIOD_MS = 100  # training chunks start this often, each followed by a short sleep: in Pyodide
 # a chunk that outlasted the period would run back to back without yielding, and clicks would wait
@@ -59,8 +59,9 @@ class TrainPlots:
             pn.widgets.FileDownload(callback=self.history_json, filename="webnet-history.json",
                                     label=t("train.download_json"), button_type="light", width=220, sizing_mode="fixed",
                                     css_classes=["download-json"]), gap="8px", sizing_mode="stretch_width")
-        self.pane.objects = [pn.Column(pn.pane.Bokeh(fig), sizing_mode="stretch_width",
-                                       styles={"flex": "1 1 340px", "min-width": "0"}) for fig in (loss, acc)]
+        self.pane.objects = [chart(fig, t, f"webnet-{name}.png", sizing_mode="stretch_width",
+                                   styles={"flex": "1 1 340px", "min-width": "0"})
+                             for fig, name in ((loss, "loss"), (acc, "accuracy"))]
         self.pane.objects += [self.table, downloads]
 
     COLUMNS = ("epoch", "train_loss", "train_acc", "test_acc", "test_loss", "seconds")
