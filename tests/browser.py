@@ -149,7 +149,9 @@ def slider(page, maximum, keys):
 def stroke(page, points, touch=False, moves=10):
     """Draw a stroke through ``points`` (fractions of the pad) with the mouse or with touch events,
     ``moves`` moves per segment."""
-    box = page.locator("canvas.webnet-pad").bounding_box()
+    pad = page.locator("canvas.webnet-pad")
+    pad.scroll_into_view_if_needed()  # (as a user would: a click below may have scrolled it away)
+    box = pad.bounding_box()
     xy = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
     path = xy[:1] + [(a[0] + (b[0] - a[0]) * k / moves, a[1] + (b[1] - a[1]) * k / moves)
                      for a, b in zip(xy, xy[1:]) for k in range(1, moves + 1)]

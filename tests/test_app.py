@@ -236,8 +236,8 @@ def test_views_build_and_follow_the_state(app):
     layout = app.__panel__()
     model = layout.get_root()
     # the banner (title, language), main (intro, model bar, tabs), the footer, the accessibility
-    # helper, the browser's store of kept runs
-    assert type(model).__name__ == "Column" and len(model.children) == 5
+    # helper, the browser's stores of kept runs and drawings
+    assert type(model).__name__ == "Column" and len(model.children) == 6
     assert [type(c).__name__ for c in model.children[1].children] == ["HTML", "HTML", "HTML", "ReactiveHTML", "Tabs"]
     t, m = app.trainer, app.models
     t.param.update(train_size=1000, epochs=1)

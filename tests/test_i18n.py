@@ -44,7 +44,7 @@ def code_keys():
     sources = [p.read_text() for p in (ROOT / "site" / "webnet_lab").rglob("*.py")]
     sources += [p.read_text() for p in (ROOT / "webnet").rglob("*.py")]
     literal = {k for s in sources for k in re.findall(r"""(?:\bt|\bmsg|\btext|LayerProblem\([^)]*?|CodeProblem)\(\s*["']([a-z0-9_]+(?:\.[a-z0-9_]+)+)["']""", s)}
-    literal |= {k for s in sources for k in re.findall(r'"((?:problem|explain|model|train|draw|exercises|upload|inspect|inside|app|a11y|gradcheck|verdict|page|runs)\.[a-z0-9_.]+)"', s)}
+    literal |= {k for s in sources for k in re.findall(r'"((?:problem|explain|model|train|draw|exercises|upload|inspect|inside|app|a11y|gradcheck|verdict|page|runs|drawings)\.[a-z0-9_.]+)"', s)}
     built = {f"tab.{n}" for n in ("train", "inspect", "gradcheck", "exercises", "draw", "inside", "model")}
     built |= {f"train.state_{p}" for p in ("ready", "training", "evaluating", "paused", "finished", "stopped")}
     built |= {f"train.announce_{p}" for p in ("training", "paused", "finished", "stopped", "epoch")}

@@ -80,7 +80,7 @@ def test_corrupt_upload_is_refused_and_changes_nothing(app):
     clear_pad(page)
     before = draw(page, [VERTICAL])
     open_tab(page, "Model")
-    page.locator("input[type=file]").first.set_input_files(
+    page.locator(".upload-model input[type=file]").set_input_files(
         files=[{"name": "broken.npz", "mimeType": "application/octet-stream", "buffer": b"PK\x03\x04 not a model"}])
     msg = wait_text(page, ".upload-message", "broken.npz")
     assert "Could not use broken.npz" in msg and "unchanged" in msg

@@ -90,11 +90,16 @@ def test_the_legend_names_what_differs(small):
     assert runs.differences(["a1", "a2"]) == {"a1": [("seed", "0")], "a2": [("seed", "1")]}
     view = RunsView(EN, runs=runs)
     runs.show(["a0", "a1"])
-    loss = view.plots.objects[0].objects[0].object
+    loss = view.figures[0]
     legend = loss.select_one({"type": Legend})
-    assert [item.label.value for item in legend.items] == ["#1 · lr 0.3", "#2 · lr 0.03"]
-    assert len(loss.renderers) == 2 and len({str(r.glyph.line_dash) for r in loss.renderers}) == 2  # not by colour alone
+    shown = [item for item in legend.items if item.visible]
+    assert [item.label.value for item in shown] == ["#1 · lr 0.3", "#2 · lr 0.03"]
+    lines = [r for r in loss.renderers if r.visible]
+    assert len(lines) == 2 and len({str(r.glyph.line_dash) for r in lines}) == 2  # not by colour alone
+    assert lines[0].data_source.data["y"] == [2.3, 0.3]
     assert set(view.picker.value) == {"a0", "a1"} and len(view.picker.options) == 3
+    runs.show(["a2"])  # the same figures, other data
+    assert view.figures[0] is loss and [item.label.value for item in legend.items if item.visible] == ["#3"]
 
 
 def test_the_table_lists_every_run_newest_first_and_clear_empties_it(small):

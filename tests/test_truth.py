@@ -172,7 +172,7 @@ def test_1_a_learning_rate_at_the_top_of_the_slider_is_stopped_and_explained(app
 def test_5_an_empty_upload_says_so_and_hides_the_old_message(app):
     page = app.page
     open_tab(page, "Model")
-    page.locator("input[type=file]").first.set_input_files(
+    page.locator(".upload-model input[type=file]").set_input_files(
         files=[{"name": "empty.npz", "mimeType": "application/octet-stream", "buffer": b""}])
     msg = wait_text(page, ".upload-message", "empty.npz")
     assert "Could not use empty.npz: the file is empty. The current model is unchanged." in msg

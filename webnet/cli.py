@@ -1,4 +1,4 @@
-"""``python -m webnet``: train, gradcheck, check, predict, info.
+"""``python -m webnet``: train, gradcheck, check, predict, evaluate, info.
 
 Bad input (a missing file, an unreadable image, a bad architecture, an impossible setting, a
 corrupt model) prints one line on stderr and exits with status 2, without a traceback.
@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from . import __version__, data, gradcheck, serialize
+from .drawings import Drawings, DrawingsFileError
 from .models import LENET, build_model, check_digit_classifier, parse_architecture, pretrained
 from .network import TrainingDiverged
 from .preprocess import BlankImage, ImageError, preprocess, read_image
@@ -93,6 +94,12 @@ def parser():
     r.add_argument("images", nargs="+", metavar="IMAGE")
     r.add_argument("--model", help="a model saved by train --save (default: the shipped pretrained one)")
     r.add_argument("--top", type=positive_int, default=3)
+
+    e = sub.add_parser("evaluate", help="how a model reads a class's own drawings (the lab's Draw tab exports "
+                                        "them), beside MNIST's test digits")
+    e.add_argument("--drawings", required=True, metavar="FILE.npz", help="labelled drawings, as the lab exports them")
+    e.add_argument("--model", help="a model saved by train --save or the lab (default: the shipped pretrained one)")
+    e.add_argument("--wrong", type=int, default=20, metavar="N", help="list at most N drawings read wrong (default 20)")
 
     sub.add_parser("info", help="versions, BLAS, data cache")
     return p
@@ -233,6 +240,29 @@ def cmd_predict(args, out):
         print(f"{path}: {top[0]}   ({probs})", file=out)
 
 
+def cmd_evaluate(args, out):
+    net = predict_model(args.model)
+    try:
+        drawings = Drawings.load(args.drawings)
+    except DrawingsFileError as e:
+        raise UsageError(f"{args.drawings}: {e}") from None
+    if not len(drawings):
+        raise UsageError(f"{args.drawings}: it holds no drawings")
+    p = drawings.predictions(net)
+    read = p.argmax(1)
+    wrong = np.flatnonzero(read != drawings.labels)
+    _, _, X_test, y_test = data.load_mnist_subset()
+    mnist = float((net.predict(X_test) == y_test).mean())
+    n = len(drawings)
+    print(f"model: {args.model or 'the shipped pretrained model'}", file=out)
+    print(f"class drawings: {n - len(wrong):,} of {n:,} read right ({(n - len(wrong)) / n:.4f})", file=out)
+    print(f"MNIST test digits: {mnist:.4f} ({len(y_test):,} of the shipped subset)", file=out)
+    for i in wrong[:max(args.wrong, 0)]:
+        print(f"  drawing {i + 1}: labelled {drawings.labels[i]}, read as {read[i]} ({p[i, read[i]]:.2f})", file=out)
+    if len(wrong) > max(args.wrong, 0):
+        print(f"  ... and {len(wrong) - max(args.wrong, 0):,} more read wrong", file=out)
+
+
 def cmd_info(args, out):
     print(f"webnet {__version__}, numpy {np.__version__}, Python {platform.python_version()} "
           f"({platform.platform()})", file=out)
@@ -251,7 +281,7 @@ def cmd_info(args, out):
 
 
 COMMANDS = {"train": cmd_train, "gradcheck": cmd_gradcheck, "check": cmd_check, "predict": cmd_predict,
-            "info": cmd_info}
+            "evaluate": cmd_evaluate, "info": cmd_info}
 
 
 def main(argv=None, out=None):

@@ -24,11 +24,13 @@ from .state.classifier import DrawingClassifier
 from .state.data import N_TEST, N_TRAIN
 from .state import link
 from .state.exercise import EXERCISES, ExerciseSession
+from .state.drawings import ClassDrawings
 from .state.models import Models
 from .state.runs import Runs
 from .state.store import ModelStore
 from .state.trainer import Trainer
 from .views.common import esc
+from .views.class_drawings import ClassDrawingsView
 from .views.draw import DrawView
 from .views.gradcheck import GradientCheckView
 from .views.inside import InsideView
@@ -38,7 +40,8 @@ from .views.runs import RunsView
 from .views.train import TrainView
 
 TABS = ("train", "inspect", "gradcheck", "exercises", "draw", "inside", "model")
-RUNS_KEY = "webnet-runs"  # the browser storage's key for the kept runs
+RUNS_KEY = "webnet-runs"  # the browser storage's keys: the kept runs, the class's kept drawings
+DRAWINGS_KEY = "webnet-drawings"
 
 
 class App(pn.viewable.Viewer):
@@ -59,6 +62,12 @@ class App(pn.viewable.Viewer):
         self.runs_store = BrowserStore(key=RUNS_KEY, width=0, height=0, margin=0)
         self.runs_store.param.watch(lambda event: self.runs.merge(event.new), "stored")
         self.runs.param.watch(lambda *_: setattr(self.runs_store, "value", self.runs.dumps()), ["runs", "shown"])
+        self.drawings = ClassDrawings()  # the class's own, kept in the browser the same way
+        self.trainer.class_drawings = lambda: self.drawings.drawings
+        self.drawings.param.watch(lambda e: setattr(self.trainer, "drawings_kept", len(e.new)), "drawings")
+        self.drawings_store = BrowserStore(key=DRAWINGS_KEY, width=0, height=0, margin=0)
+        self.drawings_store.param.watch(lambda event: self.drawings.merge_stored(event.new), "stored")
+        self.drawings.param.watch(lambda *_: setattr(self.drawings_store, "value", self.drawings.dumps()), "drawings")
         self.store = ModelStore(self.models)
         self.session = ExerciseSession(self.trainer)
         self.tabs = None
@@ -125,7 +134,10 @@ class App(pn.viewable.Viewer):
         if name == "gradcheck":
             return GradientCheckView(t, checker=self.checker)
         if name == "draw":
-            return DrawView(t, classifier=self.classifier)
+            return pn.Column(DrawView(t, classifier=self.classifier),
+                             ClassDrawingsView(t, show_train=lambda: setattr(self.tabs, "active", 0),
+                                               drawings=self.drawings, classifier=self.classifier),
+                             sizing_mode="stretch_width")
         if name == "inside":
             return InsideView(t, classifier=self.classifier)
         if name == "exercises":
@@ -195,7 +207,7 @@ class App(pn.viewable.Viewer):
                             justify_content="space-between", sizing_mode="stretch_width")
         a11y = Accessibility(labels={"increase": t("a11y.increase"), "decrease": t("a11y.decrease"),
                                      "upload-model": t("model.upload_heading"),
-                                     "upload-code": t("exercises.upload")}, width=0, height=0, margin=0)
+                                     "upload-code": t("exercises.upload"), "upload-drawings": t("drawings.import")}, width=0, height=0, margin=0)
         # the landmarks (roles given by a11y.js from these classes): banner, main, contentinfo
         header.css_classes = ["landmark-banner"]
         intro = f"<p>{t('app.intro')}</p>"
@@ -206,4 +218,4 @@ class App(pn.viewable.Viewer):
                          tabs, css_classes=["landmark-main"], sizing_mode="stretch_width")
         about = pn.pane.HTML(f"<p>{esc(self.about())}</p>", css_classes=["about", "landmark-contentinfo"],
                              styles={"color": "#555", "font-size": "14px"})
-        return pn.Column(header, main, about, a11y, self.runs_store, max_width=1280)
+        return pn.Column(header, main, about, a11y, self.runs_store, self.drawings_store, max_width=1280)

@@ -57,6 +57,10 @@ class DrawingClassifier(param.Parameterized):
         small = max(x.cropped.shape) < MIN_EXTENT * PEN * max(np.shape(image)[:2])
         self._show(x.image, None, unsure="small" if small else None)
 
+    def drawn(self):
+        """True when the answer shown is for a drawing (not a test digit, not an empty pad)."""
+        return self._last is not None and self._last[0] == "image" and self.preview is not None
+
     def damaged(self):
         """The drawing did not arrive whole."""
         self.message = msg("draw.damaged")

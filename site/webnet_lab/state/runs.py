@@ -18,7 +18,8 @@ MAX_SHOWN = 6  # curves overlaid at once (each has its own colour and dash patte
 MAX_POINTS = 200  # points kept of a run's loss curve
 MAX_STORED = 2_000_000  # characters of stored JSON read at all
 OUTCOMES = ("finished", "failed", "stopped")
-SETTINGS = (*link.ORDER[:link.ORDER.index("exercise")], "layer")  # a student's layer, if trained with one
+# and a student's layer, and the number of the class's drawings trained on, if any
+SETTINGS = (*link.ORDER[:link.ORDER.index("exercise")], "layer", "drawings")
 _ID = re.compile(r"[0-9a-f]{1,32}")
 _VALUE = re.compile(r"[0-9A-Za-z_.\-]{1,40}")
 
@@ -143,9 +144,7 @@ class Runs(param.Parameterized):
 
     def differences(self, ids):
         """{id: [(setting, value), ...]}: for each run of ``ids``, the settings in which the runs
-        differ (all of them for a run alone)."""
+        differ (none for a run alone)."""
         runs = [self.get(i) for i in ids]
         names = [n for n in SETTINGS if len({r["settings"].get(n) for r in runs}) > 1]
-        if len(runs) == 1:
-            names = [n for n in SETTINGS if n in runs[0]["settings"]]
         return {r["id"]: [(n, r["settings"].get(n, "-")) for n in names] for r in runs}

@@ -18,6 +18,8 @@ from webnet.network import TrainingDiverged
 
 from ..i18n import msg
 from . import link
+from .drawings import held_out_accuracy, mix_in, split_drawings
+from .failure import failed_run
 from .data import digits
 
 N_EVAL = 2000  # train accuracy is measured on this many training digits, test accuracy on all 2,000
@@ -27,7 +29,6 @@ ESTIMATE_EVERY = 25  # batches between quick estimates (and dead-unit counts)
 EARLY_DEAD = 0.9  # this share of dead units, with the estimate at chance, stops a run before its epoch ends
 EVAL_SLICE = 250  # evaluations run in slices this big (about 30 ms in Pyodide): controls stay responsive
 CHUNK_SECONDS = 0.06  # training runs in chunks this long between control events
-PROBE_BATCHES = 30  # batches each smaller learning rate is tried for, after a failed run
 LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.05, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = [16, 32, 64, 128, 256]
 MODEL_KINDS = ["MLP", "CNN", "LeNet"]
@@ -48,6 +49,9 @@ class Trainer(param.Parameterized):
     train_size = param.Integer(default=10000, bounds=(1000, 10000), step=1000)
     seed = param.Integer(default=0, bounds=(0, 9999))
     augment = param.Boolean(default=False, doc="distort every training batch afresh (from the next epoch)")
+    with_drawings = param.Boolean(default=False, doc="train on the class's kept drawings too, a quarter of each "
+                                                     "digit's held out to test on")
+    drawings_kept = param.Integer(default=0, doc="how many drawings the class keeps (the choice shows when some are)")
     custom = param.Parameter(default=None, doc="(exercise name, the student's class) trained with, or None")
 
     running = param.Boolean(default=False)
@@ -67,7 +71,7 @@ class Trainer(param.Parameterized):
     failed = param.Integer(default=0, doc="bumps when a run fails and keeps no weights worth using")
     run_ended = param.Integer(default=0, doc="bumps when a run ends (``outcome``), before anything of it is cleared")
 
-    ARCH_PARAMS = ("model_kind", "hidden", "second_layer", "hidden2", "seed", "train_size", "custom")
+    ARCH_PARAMS = ("model_kind", "hidden", "second_layer", "hidden2", "seed", "train_size", "custom", "with_drawings")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -77,6 +81,7 @@ class Trainer(param.Parameterized):
         self.param.watch(self._running_changed, "running")
         self.param.watch(self._phase_changed, "phase")
         self.run_id, self.outcome = None, None
+        self.class_drawings = None  # a callable giving the class's kept drawings (webnet.drawings.Drawings)
         self.reset()
 
     # -- settings ---------------------------------------------------------------------------
@@ -134,6 +139,7 @@ class Trainer(param.Parameterized):
         if self.run_id is not None:
             self._end("stopped")
         self.run_id, self._ended_at, self.run_settings = uuid.uuid4().hex[:12], 0, None
+        self.drawing_split = None  # (trained on, held out) of the class's drawings, fixed at the run's start
         self.net, self.rng = net, np.random.default_rng(self.seed + 1)
         self.steps, self.samples, self._seen = 0, 0, 0
         self._work = self._epoch = None
@@ -205,6 +211,8 @@ class Trainer(param.Parameterized):
         settings = link.settings(self)
         if self.custom is not None:
             settings["layer"] = self.custom[0]
+        if self.drawing_split is not None:
+            settings["drawings"] = str(len(self.drawing_split[0]))
         return settings
 
     def _phase_changed(self, event):
@@ -237,7 +245,7 @@ class Trainer(param.Parameterized):
         from webnet.exercises.sandbox import time_limit
 
         d = digits()
-        X, y = d.X_train[:self.train_size], d.y_train[:self.train_size]
+        X, y = self._training_data(d)
         while self.epoch < self.epochs:
             ep = self._epoch = self.net.epoch(X, y, self.batch_size, self.learning_rate, rng=self.rng,
                                               augment=Augment() if self.augment else None)
@@ -256,6 +264,17 @@ class Trainer(param.Parameterized):
                     yield from self._estimate(ep, d)
             self.phase = "evaluating"
             yield from self._end_of_epoch(ep, d)
+
+    def _training_data(self, d):
+        """The training digits, with the class's drawings mixed in when asked (split once a run)."""
+        X, y = d.X_train[:self.train_size], d.y_train[:self.train_size]
+        if self.drawing_split is None and self.with_drawings and self.class_drawings is not None:
+            self.drawing_split = split_drawings(self.class_drawings(), self.seed)
+        return mix_in(X, y, self.drawing_split)
+
+    def held_out_accuracy(self, net=None):
+        """(accuracy of ``net`` (the trained network) on the held-out drawings, how many), or None."""
+        return held_out_accuracy(net or self.net, self.drawing_split)
 
     def _record_batch(self, ep):
         """Per batch: plain attributes only; the params views watch change once per chunk."""
@@ -292,7 +311,7 @@ class Trainer(param.Parameterized):
                                  train_loss=float(ep.mean_loss),
                                  train_acc=metrics.accuracy(np.concatenate(train_pred), d.y_train[:N_EVAL]),
                                  test_acc=test_acc, test_loss=metrics.mean_cross_entropy(probs, d.y_test),
-                                 dead=dead))
+                                 dead=dead, held_out_drawings=(self.held_out_accuracy() or (None,))[0]))
         self.evaluation = (self.net_version, probs)
         diagnosis = self.monitor.epoch_done(self.net, self.epoch + 1, ep.mean_loss, test_acc, dead)
         # a new version: the model's name now carries this epoch's test accuracy
@@ -302,48 +321,8 @@ class Trainer(param.Parameterized):
             yield from self._fail(diagnosis)
 
     def _fail(self, diagnosis):
-        """Stop, explain, find a learning rate that works, and keep the best weights seen (if any
-        were better than guessing)."""
-        self.param.update(running=False, phase="stopped")
-        lr = self.learning_rate
-        if diagnosis.kind == "diverged":
-            reason = msg("train.failed_diverged", step=self.steps, loss=f"{diagnosis.loss:.3g}", lr=f"{lr:g}")
-        elif diagnosis.kind == "dead":
-            reason = msg("train.failed_dead", when=self._when(diagnosis), acc=f"{diagnosis.accuracy:.3f}",
-                         dead=round(100 * diagnosis.dead), lr=f"{lr:g}")
-        else:
-            reason = msg("train.failed_chance", when=self._when(diagnosis), loss=f"{diagnosis.loss:.2f}",
-                         acc=f"{diagnosis.accuracy:.3f}", lr=f"{lr:g}")
-        self.alert = reason
-        yield "stopped"
-        rates = [r for r in LEARNING_RATES if r < lr][-4:]
-        d = digits()
-        results = []
-        for rate in reversed(rates):  # each rate tried on its own: a unit of work each
-            results += monitor.probe_learning_rates(self._fresh_net, d.X_train[:self.train_size],
-                                                    d.y_train[:self.train_size], [rate], PROBE_BATCHES,
-                                                    self.batch_size, rng=self.seed)
-            yield "probe"
-        rate = monitor.working_rate(results)
-        if rate is None:
-            advice = msg("train.no_suggestion", rates=", ".join(f"{r:g}" for r in rates), batches=PROBE_BATCHES)
-        else:
-            first, last = next((f, la) for r, f, la in results if r == rate)
-            advice = msg("train.suggest", rate=f"{rate:g}", first=f"{first:.2f}", last=f"{last:.2f}",
-                         batches=PROBE_BATCHES)
-        best = self.monitor.best
-        if best is not None and best[0] >= 1.5 * self.monitor.chance_accuracy:
-            acc, epoch = self.monitor.restore_best(self.net)
-            kept = msg("train.kept_best", epoch=epoch, acc=f"{acc:.4f}")
-            self.net_version += 1
-        else:
-            kept = msg("train.kept_none")
-            self.failed += 1
-        self.param.update(alert=msg("train.failed", reason=reason, advice=advice, kept=kept), suggestion=rate)
-
-    @staticmethod
-    def _when(diagnosis):
-        return msg("train.when_epoch", epoch=diagnosis.epoch)
+        """Stop, explain, find a learning rate that works, keep the best weights (state/failure.py)."""
+        return failed_run(self, diagnosis)
 
     def _advance(self, budget=None, until_batch=False):
         """Run units until ``budget`` seconds have passed (or one batch is done); returns seconds."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import panel as pn
 import param
 
-from ..state.runs import Runs
+from ..state.runs import MAX_SHOWN, Runs
 from .common import alert_html, chart, esc, figure
 
 # told apart without colour too: each curve has its own dash pattern and marker
@@ -14,6 +14,7 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 DASHES = ("solid", "dashed", "dotted", "dotdash", "dashdot", [8, 3, 2, 3])
 MARKERS = ("circle", "square", "triangle", "diamond", "inverted_triangle", "star")
 PLOT_HEIGHT = 240
+LEGEND_SETTINGS = 3  # differing settings named in a legend entry at most
 
 
 class RunsView(pn.viewable.Viewer):
@@ -26,6 +27,7 @@ class RunsView(pn.viewable.Viewer):
                                                sizing_mode="stretch_width")
         self.picker.param.watch(lambda event: self.runs.show(event.new), "value")
         self.plots = pn.FlexBox(gap="12px", sizing_mode="stretch_width", css_classes=["runs-plots"])
+        self.slots = None  # the figures' lines, made when there is a first run to show
         self.table = pn.pane.HTML("", css_classes=["runs-table"], sizing_mode="stretch_width")
         self.note = pn.pane.HTML("", css_classes=["runs-note"], sizing_mode="stretch_width")
         self.clear = pn.widgets.Button(name=t("runs.clear"), button_type="default", width=200, sizing_mode="fixed",
@@ -41,7 +43,9 @@ class RunsView(pn.viewable.Viewer):
 
     def label(self, run, differences):
         """The legend's name of ``run``: its number and how it differs from the other runs shown."""
-        parts = [self.setting(n, v) for n, v in differences]
+        parts = [self.setting(n, v) for n, v in differences[:LEGEND_SETTINGS]]
+        if len(differences) > LEGEND_SETTINGS:
+            parts.append("…")  # (the table has them all; a legend wider than its plot upsets bokeh's layout)
         return " · ".join([self.t("runs.number", n=run["number"]), *parts])
 
     def _update(self, *_):
@@ -56,7 +60,7 @@ class RunsView(pn.viewable.Viewer):
                       outcome=t(f"runs.outcome_{run['outcome']}"))] = run["id"]
         self.picker.param.update(options=options, value=list(r.shown))
         self.table.object = self._table(every) if r.runs else f"<p>{esc(t('runs.none'))}</p>"
-        self.plots.objects = self._plots() if r.shown else []
+        self._update_plots()
 
     def _table(self, every):
         t = self.t
@@ -73,30 +77,62 @@ class RunsView(pn.viewable.Viewer):
                 f"<caption style='text-align:left'>{esc(t('runs.table_caption'))}</caption>"
                 f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
-    def _plots(self):
-        from bokeh.models import ColumnDataSource, Legend, LegendItem
+    def _make_plots(self):
+        """Two figures with a line (and markers) for each of MAX_SHOWN slots, made once: picking
+        runs changes their data, names and visibility (figures made anew on every change would
+        leave the page's messages about the old ones pointing at nothing, under `panel serve`)."""
+        from bokeh.core.properties import value
+        from bokeh.models import ColumnDataSource, Legend, LegendItem, Range1d
 
-        r, t = self.runs, self.t
-        shown = r.differences(r.shown)
-        loss = figure(t("runs.loss_title"), height=PLOT_HEIGHT, x_axis_label=t("train.epoch_axis"))
+        t = self.t
+        self.x_range, self.loss_y = Range1d(0, 1), Range1d(0, 2.5)
+        loss = figure(t("runs.loss_title"), height=PLOT_HEIGHT, x_axis_label=t("train.epoch_axis"),
+                      x_range=self.x_range, y_range=self.loss_y)
         acc = figure(t("runs.accuracy_title"), height=PLOT_HEIGHT, x_axis_label=t("train.epoch_axis"),
-                     y_range=(0, 1))
+                     x_range=self.x_range, y_range=(0, 1))
+        self.slots = []
         loss_items, acc_items = [], []
-        for i, run_id in enumerate(r.shown):
-            run = r.get(run_id)
+        for i in range(MAX_SHOWN):
             style = dict(color=COLOURS[i], line_width=2, line_dash=DASHES[i])
-            name = self.label(run, shown[run_id])
-            points = ColumnDataSource(dict(x=[p[0] for p in run["loss"]], y=[p[1] for p in run["loss"]]),
-                                      name=f"run-loss-{run_id}")
-            loss_items.append(LegendItem(label=name, renderers=[loss.line("x", "y", source=points, **style)]))
-            tests = ColumnDataSource(dict(x=[p[0] for p in run["test"]], y=[p[1] for p in run["test"]]))
-            acc_items.append(LegendItem(label=name, renderers=[
-                acc.line("x", "y", source=tests, **style),
-                acc.scatter("x", "y", source=tests, color=COLOURS[i], size=8, marker=MARKERS[i])]))
+            losses = ColumnDataSource(dict(x=[], y=[]), name=f"run-loss-{i}")
+            tests = ColumnDataSource(dict(x=[], y=[]))
+            renderers = [loss.line("x", "y", source=losses, **style)]
+            marks = [acc.line("x", "y", source=tests, **style),
+                     acc.scatter("x", "y", source=tests, color=COLOURS[i], size=8, marker=MARKERS[i])]
+            items = (LegendItem(label=value(""), renderers=renderers, visible=False),
+                     LegendItem(label=value(""), renderers=marks, visible=False))
+            loss_items.append(items[0])
+            acc_items.append(items[1])
+            self.slots.append((losses, tests, renderers + marks, items))
         for fig, items in ((loss, loss_items), (acc, acc_items)):
             fig.add_layout(Legend(items=items, label_text_font_size="11px", spacing=2, margin=0, padding=2), "below")
-        return [chart(fig, t, f"webnet-runs-{name}.png", sizing_mode="stretch_width",
-                      styles={"flex": "1 1 340px", "min-width": "0"}) for fig, name in ((loss, "loss"), (acc, "accuracy"))]
+        self.figures = (loss, acc)
+        self.plots.objects = [chart(fig, t, f"webnet-runs-{name}.png", sizing_mode="stretch_width",
+                                    styles={"flex": "1 1 340px", "min-width": "0"})
+                              for fig, name in ((loss, "loss"), (acc, "accuracy"))]
+
+    def _update_plots(self):
+        from bokeh.core.properties import value
+
+        r = self.runs
+        if not r.shown and self.slots is None:
+            return
+        if self.slots is None:
+            self._make_plots()
+        names = r.differences(r.shown)
+        runs = [r.get(i) for i in r.shown]
+        for i, (losses, tests, renderers, items) in enumerate(self.slots):
+            run = runs[i] if i < len(runs) else None
+            losses.data = dict(x=[p[0] for p in run["loss"]], y=[p[1] for p in run["loss"]]) if run else dict(x=[], y=[])
+            tests.data = dict(x=[p[0] for p in run["test"]], y=[p[1] for p in run["test"]]) if run else dict(x=[], y=[])
+            for renderer in renderers:
+                renderer.visible = run is not None
+            for item in items:
+                item.label = value(self.label(run, names[run["id"]]) if run else "")
+                item.visible = run is not None
+        self.x_range.end = max([1.0] + [p[0] for run in runs for p in run["loss"] + run["test"]])
+        self.loss_y.end = 1.1 * max([2.3] + [p[1] for run in runs for p in run["loss"]])
+        self.plots.visible = bool(runs)
 
     def __panel__(self):
         t = self.t

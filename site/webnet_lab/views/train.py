@@ -224,6 +224,8 @@ class TrainView(pn.viewable.Viewer):
         show_arch()
         tr.param.watch(show_arch, ["model_kind", "second_layer"])
         augment = w.Checkbox.from_param(tr.param.augment, name=t("train.augment"))
+        with_drawings = w.Checkbox.from_param(tr.param.with_drawings, name=t("train.with_drawings"),
+                                              visible=pn.bind(lambda n: n > 0, tr.param.drawings_kept))
         preview = pn.pane.HTML(pn.bind(self.augment_preview, tr.param.augment, tr.param.seed),
                                css_classes=["augment-preview"], margin=(0, 10))
         # a select, not a slider: it announces the rate itself (0.1), and a click reaches any of them
@@ -233,7 +235,7 @@ class TrainView(pn.viewable.Viewer):
         epochs = w.IntSlider.from_param(tr.param.epochs, name=t("train.epochs"))
         size = w.IntSlider.from_param(tr.param.train_size, name=t("train.train_size"))
         seed = w.IntInput.from_param(tr.param.seed, name=t("train.seed"))
-        frozen = [kind, *arch, lr, bs, size, seed, augment]
+        frozen = [kind, *arch, lr, bs, size, seed, augment, with_drawings]
 
         start = w.Button(name=t("train.start"), button_type="primary")
         pause = w.Button(name=t("train.pause"), button_type="warning", disabled=True)
@@ -273,7 +275,8 @@ class TrainView(pn.viewable.Viewer):
             pn.pane.HTML(f"<h2 class='section'>{esc(t('train.network_heading'))}</h2>", margin=(0, 10)), kind,
             arch_note, *arch,
             pn.pane.HTML(f"<h2 class='section'>{esc(t('train.training_heading'))}</h2>", margin=(0, 10)),
-            pn.Row(lr, bs), epochs, size, pn.Row(seed, augment, align="center"), preview, width=300, sizing_mode="fixed")
+            pn.Row(lr, bs), epochs, size, pn.Row(seed, augment, align="center"), preview, with_drawings, width=300,
+            sizing_mode="fixed")
         # two to a row: at 1280 x 800 every setting and both curves fit above the fold
         for half in (lr, bs, seed):
             half.param.update(width=135, sizing_mode="fixed")
