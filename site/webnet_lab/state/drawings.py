@@ -13,6 +13,7 @@ import param
 from webnet.drawings import MAX_DRAWINGS, Drawings, DrawingsFileError
 
 from ..i18n import msg
+from .stored import read_json
 
 MAX_STORED = 4 * MAX_DRAWINGS * 28 * 28 // 3 + 100_000  # characters of stored JSON read at all (base64)
 MAX_UPLOAD = 2 * MAX_DRAWINGS * 28 * 28  # bytes of an imported file
@@ -96,9 +97,7 @@ class ClassDrawings(param.Parameterized):
         if not text:
             return
         try:
-            if len(text) > MAX_STORED:
-                raise ValueError
-            data = json.loads(text)
+            data = read_json(text, MAX_STORED)
             labels = np.asarray(data["labels"])
             if labels.ndim != 1 or labels.dtype.kind not in "iu":
                 raise ValueError
@@ -106,7 +105,7 @@ class ClassDrawings(param.Parameterized):
             if raw.size != labels.size * 28 * 28:
                 raise ValueError
             merged, _ = self.drawings.merge(Drawings.of(raw.reshape(-1, 28, 28), labels))
-        except (ValueError, TypeError, KeyError, RecursionError):
+        except (ValueError, TypeError, KeyError):
             self.param.update(ok=False, message=msg("drawings.unreadable"))
             return
         self.drawings = merged

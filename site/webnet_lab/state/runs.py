@@ -11,6 +11,7 @@ import re
 import param
 
 from ..i18n import msg
+from .stored import read_json
 from . import link
 
 MAX_RUNS = 20  # the oldest run goes when one more ends
@@ -118,13 +119,11 @@ class Runs(param.Parameterized):
         if not text:
             return
         try:
-            if len(text) > MAX_STORED:
-                raise ValueError
-            data = json.loads(text)
+            data = read_json(text, MAX_STORED)
             if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
                 raise ValueError
             entries, shown = data["runs"][-MAX_RUNS:], data.get("shown")
-        except (ValueError, RecursionError):
+        except ValueError:
             self.problem = msg("runs.unreadable")
             return
         stored, bad = [], 0
