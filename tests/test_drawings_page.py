@@ -53,7 +53,7 @@ def test_drawings_are_kept_exported_imported_and_evaluated(browser, static_url, 
     page.context.close()
 
     # a fresh browser: the file imported (twice: nothing doubled), a bad one refused
-    session = open_session(browser, static_url + "?tab=draw")
+    session = open_session(browser, static_url + "?tab=draw&n=1000&epochs=1")
     session.wait_interactive()
     page = session.page
     wait_text(page, ".class-drawings", "No drawings kept yet")
@@ -71,5 +71,17 @@ def test_drawings_are_kept_exported_imported_and_evaluated(browser, static_url, 
     wait_text(page, ".drawings-message", "bad.npz was not imported")
     expect(kept(page)).to_have_count(2)
     wait_text(page, ".drawings-summary", re.compile(r"reads 2 of your 2 drawings right \(100\.0 %\)"))
+    # trained on MNIST + the drawings: with two of each digit, one is held out and one trained on
+    keep(page, [[(0.4, 0.12), (0.42, 0.88)]], "1")
+    keep(page, [[(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)]], "7")
+    page.get_by_role("button", name="Train on MNIST + our drawings").click()
+    expect(page.get_by_role("tab", name="Train")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("checkbox", name="Also train on our kept drawings (a quarter held out)")).to_be_checked()
+    page.get_by_role("button", name="Start").click()
+    wait_text(page, ".train-status", "Finished", timeout=120_000)
+    wait_text(page, ".runs-table", "of our drawings")
+    page.get_by_role("tab", name="Draw").click()
+    held = wait_text(page, ".drawings-summary", re.compile(r"on the 2 drawings held out \(never trained on\) it is right"))
+    assert "This run trained on 2 of them" in held, held
     assert session.errors == []
     page.context.close()

@@ -103,6 +103,8 @@ def test_how_a_network_reads_them_and_a_fair_split(class_set):
     keys = lambda d: {img.tobytes() for img in d.images}  # noqa: E731
     assert not keys(train) & keys(held)
     assert np.array_equal(class_set.split(0.25, seed=3)[1].images, held.images)  # the same seed, the same split
+    pairs = Drawings(class_set.images[[0, 1, 4]], class_set.labels[[0, 1, 4]])  # two 0s and a 1
+    assert [len(part) for part in pairs.split(0.25)] == [2, 1] and pairs.split(0.25)[1].labels.tolist() == [0]
 
 
 def run(*args):

@@ -135,11 +135,13 @@ class Drawings:
         return float((self.predictions(net).argmax(1) == self.labels).mean())
 
     def split(self, held_out=0.25, seed=0):
-        """(training part, held-out part): a fixed share of each digit's drawings held out, chosen by ``seed``."""
+        """(training part, held-out part): a share of each digit's drawings held out (at least one
+        of a digit with two or more), chosen by ``seed``."""
         rng = np.random.default_rng(seed)
         test = np.zeros(len(self), bool)
         for digit in range(10):
             idx = np.flatnonzero(self.labels == digit)
             rng.shuffle(idx)
-            test[idx[:int(round(held_out * len(idx)))]] = True
+            k = int(round(held_out * len(idx)))
+            test[idx[:max(k, 1) if len(idx) >= 2 else 0]] = True
         return Drawings(self.images[~test], self.labels[~test]), Drawings(self.images[test], self.labels[test])
