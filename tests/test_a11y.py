@@ -171,7 +171,11 @@ def test_the_focus_moves_on_when_pause_disables_itself(app):
     pause.focus()
     page.keyboard.press("Enter")
     expect(pause).to_be_disabled()
-    page.wait_for_function(f"() => ({FOCUSED})() && !({FOCUSED})().disabled && ({FOCUSED})().tag === 'BUTTON'")
+    try:
+        page.wait_for_function(f"() => ({FOCUSED})() && !({FOCUSED})().disabled && ({FOCUSED})().tag === 'BUTTON'", timeout=10000)
+    except Exception:
+        print("DEBUG focused:", page.evaluate(FOCUSED), app.errors)
+        raise
     assert page.evaluate(FOCUSED)["text"] in {"Start", "Step (one batch)", "Reset"}
     page.get_by_role("button", name="Reset").click()
 

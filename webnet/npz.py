@@ -12,6 +12,7 @@ import ast
 import io
 import math
 import struct
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -191,7 +192,9 @@ class Archive:
             raise NpzError(f"{what} has a .npy header of {length:,} bytes (at most {MAX_NPY_HEADER:,})")
         text = head[start:start + length].decode("utf-8" if major == 3 else "latin1", "replace")
         try:
-            meta = ast.literal_eval(text)
+            with warnings.catch_warnings():  # a hostile header's odd escapes: refused below, not warned about
+                warnings.simplefilter("ignore")
+                meta = ast.literal_eval(text)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             raise NpzError(f"{what} has an unreadable .npy header") from None
         if not isinstance(meta, dict) or set(meta) != {"descr", "fortran_order", "shape"}:
