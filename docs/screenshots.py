@@ -1,7 +1,9 @@
 """Retake docs/screenshots/*.png from the built static page, in headless Chromium: a network
 trained for three epochs, then each tab as a student would see it.
 
-    python3 build.py build && .venv/bin/python docs/screenshots.py
+    python3 build.py build && .venv/bin/python docs/screenshots.py [--classroom]
+
+(``--classroom``: only the comparison of runs and the class's drawings.)
 """
 import re
 import sys
@@ -24,6 +26,38 @@ def shoot(page, name):
     print(f"docs/screenshots/{name}.png")
 
 
+def classroom(browser, url):
+    """Two runs compared on the Train tab, and the class's kept drawings on the Draw tab."""
+    from browser import choose
+
+    s = open_session(browser, url + "?n=2000&epochs=2")
+    s.wait_interactive()
+    page = s.page
+    for rate in ("0.1", "0.01"):
+        page.get_by_role("button", name="Reset").click()
+        choose(page, "Learning rate", rate)
+        wait_text(page, ".train-status", f"learning rate {rate}")
+        page.get_by_role("button", name="Start").click()
+        wait_text(page, ".train-status", "Finished", timeout=300_000)
+    wait_text(page, ".runs-table", "lr 0.01")
+    page.locator(".compare-runs").first.screenshot(path=str(OUT / "compare.png"))
+    print("docs/screenshots/compare.png")
+    open_tab(page, "Draw")
+    for strokes, label in (([SEVEN], "7"), ([[(0.5, 0.12), (0.5, 0.88)]], "1"),
+                           ([[(0.3, 0.1), (0.3, 0.55), (0.75, 0.55)], [(0.62, 0.3), (0.62, 0.9)]], "4"),
+                           ([[(0.5, 0.12), (0.5, 0.88)]], "7")):
+        page.get_by_role("button", name="Clear").click()
+        draw(page, strokes)
+        page.get_by_label("This is a", exact=True).select_option(label)
+        page.get_by_role("button", name="Keep this drawing").click()
+        wait_text(page, ".drawings-message", f"Kept as a {label}")
+    page.locator(".class-drawings").first.screenshot(path=str(OUT / "drawings.png"))
+    print("docs/screenshots/drawings.png")
+    if s.errors:
+        raise SystemExit(f"console errors: {s.errors}")
+    s.page.context.close()
+
+
 def main():
     from playwright.sync_api import sync_playwright
 
@@ -31,6 +65,11 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        classroom(browser, url)
+        if "--classroom" in sys.argv:  # only these two
+            browser.close()
+            server.shutdown()
+            return
         s = open_session(browser, url)
         s.wait_interactive()
         page = s.page

@@ -354,3 +354,19 @@ def test_stand_in_is_only_used_without_pandas():
 
     pandas_stand_in.install_if_missing()
     assert sys.modules["pandas"] is real and not real.__version__.endswith("stand.in")
+
+
+def test_a_run_that_fails_at_an_epochs_end_trains_no_further(app, monkeypatch):
+    """A run found at chance after epoch 1 of 3 stops there: the search for a working rate runs,
+    and then no more epochs (they used to go on, with the status stuck at "Testing")."""
+    from webnet import monitor
+
+    t = app.trainer
+    t.param.update(train_size=1000, epochs=3)
+    t.reset()
+    monkeypatch.setattr(t.monitor, "epoch_done",
+                        lambda net, epoch, loss, acc, dead: monitor.Diagnosis("chance", epoch, loss, acc, dead))
+    train(t)
+    assert t.phase == "stopped" and not t.busy and t.epoch == 1 and t.steps == 32 and len(t.history) == 1
+    assert EN(t.alert).startswith("Training stopped: after epoch 1 the network only guesses")
+    assert app.runs.runs[-1]["outcome"] == "failed" and app.runs.runs[-1]["epochs"] == 1

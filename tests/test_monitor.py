@@ -57,6 +57,7 @@ def test_at_chance():
     m = monitor.Monitor(10)
     assert m.at_chance(math.log(10)) and m.at_chance(float("nan")) and m.at_chance(0.5, test_accuracy=0.11)
     assert not m.at_chance(0.5, test_accuracy=0.9)
+    assert not m.at_chance(2.11, test_accuracy=0.53)  # a slow learning rate's first epoch: learning
 
 
 def test_the_suggested_rate_is_one_that_worked(digits):

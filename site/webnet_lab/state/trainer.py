@@ -262,8 +262,12 @@ class Trainer(param.Parameterized):
                 yield "batch"
                 if ep.batch % ESTIMATE_EVERY == 0 and not ep.done:
                     yield from self._estimate(ep, d)
+                    if self.phase == "stopped":  # failed, explained, a rate found: the run is over
+                        return
             self.phase = "evaluating"
             yield from self._end_of_epoch(ep, d)
+            if self.phase == "stopped":
+                return
 
     def _training_data(self, d):
         """The training digits, with the class's drawings mixed in when asked (split once a run)."""
