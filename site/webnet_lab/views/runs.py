@@ -6,6 +6,7 @@ from __future__ import annotations
 import panel as pn
 import param
 
+from ..state import link
 from ..state.runs import MAX_SHOWN, Runs
 from .common import alert_html, chart, esc, figure
 
@@ -37,6 +38,8 @@ class RunsView(pn.viewable.Viewer):
         self._update()
 
     def setting(self, name, value):
+        if name == "arch":
+            value = link.ARCHS.get(value, value)  # as the network choice names them: MLP, CNN, LeNet
         if name == "augment":
             value = self.t("runs.yes") if value == "1" else self.t("runs.no")
         return self.t(f"runs.setting_{name}", value=value)
