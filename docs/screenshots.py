@@ -49,7 +49,7 @@ def classroom(browser, url):
         page.get_by_role("button", name="Clear").click()
         draw(page, strokes)
         page.get_by_label("This is a", exact=True).select_option(label)
-        page.get_by_role("button", name="Keep this drawing").click()
+        page.get_by_role("button", name=f"Keep as a {label}").click()
         wait_text(page, ".drawings-message", f"Kept as a {label}")
     page.locator(".class-drawings").first.screenshot(path=str(OUT / "drawings.png"))
     print("docs/screenshots/drawings.png")

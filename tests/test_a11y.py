@@ -50,8 +50,13 @@ def test_axe_finds_nothing_on_any_tab(app, axe):
     page = app.page
     page.get_by_role("button", name="Step (one batch)").click()  # the curves and their table
     wait_text(page, ".train-status", "batch 1/")
+    page.get_by_role("button", name="Reset").click()  # a kept run: the comparison's picker, charts, table
+    expect(page.locator(".runs-table tr[data-run]")).to_have_count(1)
     shown(page, "Draw")
     draw(page, [[(0.5, 0.1), (0.5, 0.9)]])  # the probabilities and theirs
+    page.get_by_label("This is a", exact=True).select_option("7")  # kept, and read wrong: the gallery and the list
+    page.get_by_role("button", name="Keep as a 7").click()
+    wait_text(page, ".drawings-wrong", "read as 1")
     found = {}
     for tab in TABS:
         shown(page, tab)

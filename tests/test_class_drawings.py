@@ -39,6 +39,7 @@ def test_a_drawing_is_kept_with_its_label_once(lab):
     view.keep.clicks += 1
     assert len(app.drawings.drawings) == 1 and "already kept as a 1" in EN(app.drawings.message)
     view.label.value = "7"  # the same ink labelled otherwise is another example
+    assert view.keep.name == "Keep as a 7"  # the button says what it keeps
     view.keep.clicks += 1
     assert app.drawings.drawings.labels.tolist() == [1, 7]
     assert view.gallery.objects[0].objects[1].name == "Remove #2 (7)"  # the newest first

@@ -22,7 +22,7 @@ def keep(page, strokes, label):
     page.get_by_role("button", name="Clear").click()
     draw(page, strokes)
     page.get_by_label("This is a", exact=True).select_option(label)
-    page.get_by_role("button", name="Keep this drawing").click()
+    page.get_by_role("button", name=f"Keep as a {label}").click()
     wait_text(page, ".drawings-message", f"Kept as a {label}")
 
 

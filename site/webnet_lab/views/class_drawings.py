@@ -26,9 +26,12 @@ class ClassDrawingsView(pn.viewable.Viewer):
         w = pn.widgets
         self.label = w.Select(name=t("drawings.label"), options=[str(d) for d in range(10)], value="0", width=120,
                               sizing_mode="fixed")
-        self.keep = w.Button(name=t("drawings.keep"), button_type="primary", width=220, sizing_mode="fixed",
-                             css_classes=["keep-drawing"], align="end")
+        # the button says the label it keeps, once Python has it (under `panel serve` a quick click
+        # could otherwise overtake a label just chosen)
+        self.keep = w.Button(name=t("drawings.keep_as", label=0), button_type="primary", width=220,
+                             sizing_mode="fixed", css_classes=["keep-drawing"], align="end")
         self.keep.on_click(self._keep)
+        self.label.param.watch(lambda e: setattr(self.keep, "name", t("drawings.keep_as", label=e.new)), "value")
         self.message = pn.pane.HTML("", css_classes=["drawings-message"], sizing_mode="stretch_width")
         self.gallery = pn.FlexBox(gap="8px", sizing_mode="stretch_width", css_classes=["drawings-gallery"])
         self.summary = pn.pane.HTML("", css_classes=["drawings-summary"], sizing_mode="stretch_width")
