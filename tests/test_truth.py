@@ -1,7 +1,6 @@
 """The lab tells the truth (the issue's eight findings, each reproduced and shown fixed), in
 headless Chromium on the built static page and under `panel serve`."""
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -30,17 +29,33 @@ def shown_version(page, css):
     return page.locator(f"{css} [data-version]").first.get_attribute("data-version")
 
 
-def answers_with_the_model_in_use(page, css, timeout=10.0):
-    """Wait until the view ``css`` shows an answer of the model bar's version. The bar may move on
-    once more as a run ends (under `panel serve` its last two versions can reach the page one after
-    the other), so both are read again until they agree; a view stuck on an older model never does."""
-    deadline = time.monotonic() + timeout
-    while True:
-        bar, shown = bar_version(page), shown_version(page, css)
-        if bar == shown:
-            return bar
-        assert time.monotonic() < deadline, f"{css} answers with model version {shown}; the model bar shows {bar}"
-        page.wait_for_timeout(100)  # a poll of the condition above, not a wait for time to pass
+# the data-version of the first element with ``data-version`` inside the first element matching each
+# selector, looked for through the shadow roots (Panel's panes keep their HTML there)
+SAME_VERSION = """([view, bar]) => {
+  const find = (root, test) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (test(el)) return el
+      const inner = el.shadowRoot && find(el.shadowRoot, test)
+      if (inner) return inner
+    }
+    return null
+  }
+  const version = (css) => {
+    const host = find(document, (e) => e.matches(css))
+    const shown = host && find(host.shadowRoot || host, (e) => e.hasAttribute("data-version"))
+    return shown ? shown.dataset.version : null
+  }
+  const a = version(view), b = version(bar)
+  return a !== null && a === b ? a : false
+}"""
+
+
+def answers_with_the_model_in_use(page, css, timeout=10_000):
+    """Wait until the view ``css`` shows an answer of the model bar's version; returns it. Both are
+    read together, in the page, on every change: the bar may move on once more as a run ends (under
+    `panel serve` its last two versions can reach the page one after the other), and a view stuck on
+    an older model never agrees with it."""
+    return page.wait_for_function(SAME_VERSION, arg=[css, ".model-bar"], timeout=timeout).json_value()
 
 
 def test_8_at_1280x800_the_controls_and_both_curves_fit(app):
