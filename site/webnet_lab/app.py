@@ -44,6 +44,15 @@ RUNS_KEY = "webnet-runs"  # the browser storage's keys: the kept runs, the class
 DRAWINGS_KEY = "webnet-drawings"
 
 
+def kept_in_browser(key, state, params, merge, dumps):
+    """A BrowserStore for ``state``: what the browser kept goes to ``merge`` once the page shows the
+    store, and ``dumps()`` is kept again whenever ``params`` of ``state`` change."""
+    store = BrowserStore(key=key, width=0, height=0, margin=0)
+    store.param.watch(lambda event: merge(event.new), "stored")
+    state.param.watch(lambda *_: setattr(store, "value", dumps()), params)
+    return store
+
+
 class App(pn.viewable.Viewer):
     """The whole lab: state objects, and the tabs over them in one language."""
 
@@ -57,17 +66,14 @@ class App(pn.viewable.Viewer):
         self.models = Models(self.trainer)
         self.checker = GradientChecker(self.models)
         self.classifier = DrawingClassifier(self.models)
+        # the kept runs and the class's drawings live in the browser
         self.runs = Runs(self.trainer)
-        # the kept runs live in the browser: read back once the page shows the store, kept on change
-        self.runs_store = BrowserStore(key=RUNS_KEY, width=0, height=0, margin=0)
-        self.runs_store.param.watch(lambda event: self.runs.merge(event.new), "stored")
-        self.runs.param.watch(lambda *_: setattr(self.runs_store, "value", self.runs.dumps()), ["runs", "shown"])
-        self.drawings = ClassDrawings()  # the class's own, kept in the browser the same way
+        self.runs_store = kept_in_browser(RUNS_KEY, self.runs, ["runs", "shown"], self.runs.merge, self.runs.dumps)
+        self.drawings = ClassDrawings()
+        self.drawings_store = kept_in_browser(DRAWINGS_KEY, self.drawings, ["drawings"], self.drawings.merge_stored,
+                                              self.drawings.dumps)
         self.trainer.class_drawings = lambda: self.drawings.drawings
         self.drawings.param.watch(lambda e: setattr(self.trainer, "drawings_kept", len(e.new)), "drawings")
-        self.drawings_store = BrowserStore(key=DRAWINGS_KEY, width=0, height=0, margin=0)
-        self.drawings_store.param.watch(lambda event: self.drawings.merge_stored(event.new), "stored")
-        self.drawings.param.watch(lambda *_: setattr(self.drawings_store, "value", self.drawings.dumps()), "drawings")
         self.store = ModelStore(self.models)
         self.session = ExerciseSession(self.trainer)
         self.tabs = None

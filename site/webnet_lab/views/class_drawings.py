@@ -3,6 +3,8 @@ kept drawings as a gallery (each removable), download / import them as one .npz,
 in use reads them beside MNIST's test digits, with the ones it reads wrong."""
 from __future__ import annotations
 
+import io
+
 import panel as pn
 import param
 
@@ -36,7 +38,7 @@ class ClassDrawingsView(pn.viewable.Viewer):
         self.gallery = pn.FlexBox(gap="8px", sizing_mode="stretch_width", css_classes=["drawings-gallery"])
         self.summary = pn.pane.HTML("", css_classes=["drawings-summary"], sizing_mode="stretch_width")
         self.wrong = pn.pane.HTML("", css_classes=["drawings-wrong"], sizing_mode="stretch_width")
-        self.download = w.FileDownload(callback=lambda: _bytes_io(self.drawings.export()), filename="webnet-drawings.npz",
+        self.download = w.FileDownload(callback=lambda: io.BytesIO(self.drawings.export()), filename="webnet-drawings.npz",
                                        label=t("drawings.download"), button_type="light", width=300,
                                        sizing_mode="fixed", css_classes=["download-drawings"])
         self.upload = w.FileInput(accept=".npz", multiple=False, width=300, sizing_mode="fixed",
@@ -144,9 +146,3 @@ class ClassDrawingsView(pn.viewable.Viewer):
             pn.Row(self.label, self.keep), self.message, self.summary, self.train_with, self.gallery, self.wrong,
             pn.pane.HTML(f"<h3>{esc(t('drawings.files_heading'))}</h3><p>{esc(t('drawings.files_help'))}</p>"),
             self.download, self.upload, self.clear, sizing_mode="stretch_width", css_classes=["class-drawings"])
-
-
-def _bytes_io(data):
-    import io
-
-    return io.BytesIO(data)

@@ -73,8 +73,9 @@ class RunsView(pn.viewable.Viewer):
         for run in reversed(self.runs.runs):
             settings = ", ".join(self.setting(n, v) for n, v in run["settings"].items())
             acc = "–" if run["test_acc"] is None else f"{run['test_acc']:.4f}"
+            outcome = t(f"runs.outcome_{run['outcome']}")
             rows.append(f"<tr data-run='{esc(run['id'])}'><th scope='row'>{esc(t('runs.number', n=run['number']))}</th>"
-                        f"<td style='text-align:left'>{esc(settings)}</td><td>{esc(t(f'runs.outcome_' + run['outcome']))}</td>"
+                        f"<td style='text-align:left'>{esc(settings)}</td><td>{esc(outcome)}</td>"
                         f"<td>{run['epochs']}</td><td class='acc'>{acc}</td><td>{run['seconds']:.1f}</td></tr>")
         return (f"<table class='runs' style='border-collapse:collapse;text-align:right'>"
                 f"<caption style='text-align:left'>{esc(t('runs.table_caption'))}</caption>"
