@@ -13,5 +13,7 @@ import panel as pn  # noqa: E402
 
 from webnet_lab.app import App  # noqa: E402
 
-pn.extension(sizing_mode="stretch_width")
+# apply_signatures: Panel would write a signature on every Panel class's __init__ for editors' tab
+# completion, a third of pn.extension()'s time in the page, and no use to the lab
+pn.extension(sizing_mode="stretch_width", apply_signatures=False)
 App().servable(title="webnet lab")

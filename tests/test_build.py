@@ -101,7 +101,8 @@ def test_page_is_filled_in():
     assert app == (ROOT / "site" / "app.py").read_text()
     # the check step sees every script the page loads
     assert {"./worker.js", *scripts} <= set(check.local_refs(html))
-    assert {"./pyodide/pyodide.js", "./wheels.js"} <= set(check.local_refs(worker))
+    assert {"./pyodide/pyodide.js", "./python.js"} <= set(check.local_refs(worker))
+    assert "./wheels.js" in check.local_refs(files["python.js"])
 
 
 def test_page_placeholders_are_there_once():

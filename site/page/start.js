@@ -13,7 +13,10 @@
   const SCRIPTS = /* webnet:scripts */ [];
   // filled in by the build's check step: the version of every file of the site but index.html
   const ASSETS = /* webnet:assets */ "";
-  const worker = new Worker("./worker.js" + window.location.search);  // the worker reads the query
+  // the worker reads the query; after "#", the build it may restore Python for (python.js), when
+  // the service worker serves this page (and so every file of one build)
+  const served = typeof navigator.serviceWorker !== "undefined" && navigator.serviceWorker.controller !== null;
+  const worker = new Worker("./worker.js" + window.location.search + (served ? "#" + ASSETS : ""));
   let jsdoc = null, busy = false, queue = [], patching = 0, status = "";
 
   let scriptsLoaded = null;
@@ -84,20 +87,40 @@
     jsdoc.on_change(sendChange, false);
     worker.postMessage({ type: "rendered" });
     worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
-    keepForOffline();
+    document.documentElement.dataset.webnetPython = msg.how;  // "fresh" or "restored", for tests
+    keepForOffline(msg.modules);
   }
 
   // Once the lab is shown (not before: it would compete with the start), the service worker (sw.js)
   // keeps every file of the site for the next visits, with or without the network. Where there
   // are no service workers (a private window, http on another host) nothing changes.
-  function keepForOffline() {
+  function keepForOffline(modules) {
     if (!("serviceWorker" in navigator)) return;
     const sw = navigator.serviceWorker;
     sw.register("./sw.js").then(async () => {
-      if (sw.controller) return;  // served by it already
-      const registration = await sw.ready;  // a first visit: served by it from now on if the versions match
-      registration.active.postMessage({ type: "claim", assets: ASSETS });
+      if (!sw.controller) {  // a first visit: served by it from now on if the versions match
+        const registration = await sw.ready;
+        registration.active.postMessage({ type: "claim", assets: ASSETS });
+      }
+      if (modules) keepPython(modules);
     }).catch(() => {});
+  }
+
+  // Then, once this page is served by the service worker, a second worker keeps Python as the lab
+  // has it now, for the next visits to restore (python.js). The worker says when there is nothing
+  // to keep (kept already, or no Cache Storage here).
+  function keepPython(modules) {
+    const sw = navigator.serviceWorker;
+    const begin = () => {
+      const keeper = new Worker(`./worker.js#keep-${ASSETS}`);
+      keeper.onmessage = ({ data }) => {
+        document.documentElement.dataset.webnetKept = data.result;  // "kept", "already" or "failed"
+        keeper.terminate();
+      };
+      keeper.postMessage({ type: "keep", modules });
+    };
+    if (sw.controller) begin();
+    else sw.addEventListener("controllerchange", begin, { once: true });
   }
 
   worker.onmessage = async ({ data: msg }) => {

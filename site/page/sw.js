@@ -8,8 +8,9 @@
 //   version in use stays. The files already verified are kept: the next try fetches only the rest.
 // - fetch: cache-first, from this version's cache only, so a page never mixes two builds.
 // - a new version waits (no skipWaiting) until every tab of the old one is closed, then takes
-//   over and deletes the old caches. A first visit, which loaded from the network, is taken over
-//   at once when its files are this version's (ASSETS): tabs it opens later work offline too.
+//   over and deletes the old caches (the old build's kept Python too, see python.js). A first
+//   visit, which loaded from the network, is taken over at once when its files are this
+//   version's (ASSETS): tabs it opens later work offline too.
 // Without service workers (a private window, http on another host) the page works as before.
 "use strict";
 
@@ -52,8 +53,10 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   // whole first (an older version activating meanwhile may have deleted what this one had kept),
   // then the other versions' caches go
+  // (the Python the page keeps for this build, named after ASSETS by python.js, stays)
+  const keep = [CACHE, `${PREFIX}python-${ASSETS}`];
   event.waitUntil(precache().catch(() => {}).then(() => caches.keys()).then((names) => Promise.all(
-    names.filter((name) => name.startsWith(PREFIX) && name !== CACHE).map((name) => caches.delete(name)))));
+    names.filter((name) => name.startsWith(PREFIX) && !keep.includes(name)).map((name) => caches.delete(name)))));
 });
 
 self.addEventListener("message", (event) => {

@@ -1,11 +1,14 @@
 // The page's web worker: Python (Pyodide) runs the lab here, off the page's main thread.
 //
-// It starts wheels.js first, which fetches and unzips the lab's packages on a thread of its own
-// while this one starts Pyodide; once Python is up the files are written into site-packages and
-// the app (site/app.py, filled in by the build) is run by webnet_lab.worker, which speaks the
-// protocol of start.js on the page.
+// Python is restored from what an earlier visit kept (python.js), or started afresh: wheels.js
+// fetches and unzips the lab's packages on a thread of its own while this one starts Pyodide; once
+// Python is up the files are written into site-packages. Then the app (site/app.py, filled in by
+// the build) is run by webnet_lab.worker, which speaks the protocol of start.js on the page.
+//
+// The page passes the build's version after "#" when the service worker serves it (what is kept
+// belongs to a build); "#keep-<version>" starts a worker that only keeps Python for later visits.
 "use strict";
-importScripts("./pyodide/pyodide.js");
+importScripts("./pyodide/pyodide.js", "./python.js");
 
 // filled in by the build: the packages the app imports (wheels.js adds their dependencies from
 // pyodide-lock.json) and the source of site/app.py
@@ -30,38 +33,15 @@ function status(msg, app = false) {
   self.postMessage({ type: "status", msg, app });
 }
 
-// the packages, fetched and unzipped on another thread while this one starts Pyodide
-const wheels = typeof Worker !== "function" ? null : new Promise((resolve, reject) => {
-  const unzipper = new Worker("./wheels.js"), received = [];
-  unzipper.onmessage = ({ data }) => {
-    if (data.files) return received.push(data);
-    unzipper.terminate();
-    data.error ? reject(new Error(data.error)) : resolve(received);
-  };
-  unzipper.onerror = (e) => { e.preventDefault(); reject(new Error(`wheels.js: ${e.message}`)); };
-  unzipper.postMessage(PACKAGES);
-});
-wheels?.catch(() => {});  // reported where it is awaited, once Pyodide is up
-
 // Write the unzipped wheels into site-packages and load their compiled extensions, as Pyodide
 // 0.27's own pyodide.loadPackage does (its internals named in site/builder/private_apis.py).
-async function install(pyodide) {
+async function install(pyodide, wheels) {
   if (wheels === null) return pyodide.loadPackage(PACKAGES);  // a browser without workers in workers
-  const api = pyodide._api, FS = pyodide.FS, root = api.sitepackages;
-  if (!root || !api.loadDynlib) throw new Error("this Pyodide has no _api.sitepackages or _api.loadDynlib (0.27 has)");
-  const made = new Set();
-  for (const { wheel, files } of await wheels) {
-    const libs = [];
-    for (const [name, data] of Object.entries(files)) {
-      if (name.endsWith("/")) continue;
-      const path = `${root}/${name}`, dir = path.slice(0, path.lastIndexOf("/"));
-      if (!made.has(dir)) { FS.mkdirTree(dir); made.add(dir); }
-      FS.writeFile(path, data, { canOwn: true });
-      if (name.endsWith(".so")) libs.push(path);
-    }
-    // the wheel's compiled extensions, in the wheel's order, as pyodide.loadPackage loads them
-    for (const lib of libs) await api.loadDynlib(lib, false, [`${root}/${wheel.split("-")[0]}.libs`]);
-  }
+  if (!pyodide._api.loadDynlib) throw new Error("this Pyodide has no _api.loadDynlib (0.27 has)");
+  const root = pyodide._api.sitepackages;
+  await writeWheels(pyodide, wheels, {
+    onLibrary: (lib, wheel) => pyodide._api.loadDynlib(lib, false, [`${root}/${wheel.split("-")[0]}.libs`]),
+  });
   pyodide.runPython("import importlib; importlib.invalidate_caches()");
 }
 
@@ -69,22 +49,43 @@ function sendPatch(patch, buffers) {
   self.postMessage({ type: "patch", patch, buffers });
 }
 
-let lab = null;  // the webnet_lab.worker module, once the app runs
+let lab = null, shown = false;  // the webnet_lab.worker module once the app runs; the page has it
+const INDEX_URL = new URL("./pyodide/", self.location).href;
+const HASH = decodeURIComponent(self.location.hash.slice(1));
 
 async function start() {
   status(say("page.loading_python"));
-  const pyodide = await loadPyodide({ indexURL: new URL("./pyodide/", self.location).href });
+  const version = HASH, kept = await readKept(version);
+  if (kept !== null && kept !== "failed") {
+    try {
+      return await run(await restorePython(kept, INDEX_URL), "restored");
+    } catch (e) {
+      if (shown) throw e;
+      await forgetKept(version, e.message || `${e}`);
+    }
+  }
+  const wheels = typeof Worker === "function" ? unzipWheels(PACKAGES) : null;
+  wheels?.catch(() => {});  // reported where it is awaited, once Pyodide is up
+  const pyodide = await loadPyodide({ indexURL: INDEX_URL });
   // Python's cyclic garbage collector stays off until the document has gone to the page: the
   // start-up makes hundreds of thousands of objects (bokeh's and Panel's classes and models) and
   // little garbage; the collector's passes over them took about a tenth of the Python part.
+  // (What is kept from a visit was made so and has it off too.)
   pyodide.runPython("import gc; gc.disable()");
   status(say("page.loading_packages"));
   try {
-    await install(pyodide);
+    await install(pyodide, wheels);
   } catch (e) {
     status(`${say("page.packages_failed")} ${e.message}`);
     throw e;
   }
+  // the modules the lab has imported, for a keeper to import (none if nothing is to be kept)
+  const keep = kept === null && typeof caches !== "undefined";
+  return run(pyodide, "fresh", keep);
+}
+
+// run the app; `how` Python was started ("fresh" or "restored")
+async function run(pyodide, how, keep = false) {
   status(say("page.starting"), true);
   let rendered;
   try {
@@ -97,9 +98,23 @@ async function start() {
     throw e;
   }
   const [docs_json, render_items, root_ids] = rendered;
-  self.postMessage({ type: "render", docs_json, render_items, root_ids, failed: say("page.show_failed") });
+  const modules = keep ? pyodide.runPython('import sys; ["webnet_lab.worker", *sorted(sys.modules)]').toJs() : null;
+  self.postMessage({ type: "render", docs_json, render_items, root_ids, failed: say("page.show_failed"), how, modules });
+  shown = true;
   // gc.freeze(): the start-up's objects stay out of every later pass (shorter pauses in training)
   pyodide.runPython("import gc; gc.freeze(); gc.enable()");
+}
+
+// the keeper: Python started as above, with `modules` imported, kept for the build `version`
+async function keep(version, modules) {
+  let result;
+  try {
+    result = await keepPython({ indexURL: INDEX_URL, version, packages: PACKAGES, modules });
+  } catch (e) {
+    await forgetKept(version, `keeping it failed: ${e.message || e}`);
+    result = "failed";
+  }
+  self.postMessage({ type: "kept", result });
 }
 
 self.onmessage = ({ data: msg }) => {
@@ -118,4 +133,8 @@ self.onmessage = ({ data: msg }) => {
   }
 };
 
-start();
+if (HASH.startsWith("keep-")) {
+  self.onmessage = ({ data: msg }) => msg.type === "keep" && keep(HASH.slice(5), msg.modules);
+} else {
+  start();
+}
