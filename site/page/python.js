@@ -145,7 +145,8 @@ async function keepPython({ indexURL, version, packages, modules }) {
     },
   });
   // every module the lab had imported once it was shown (each alone: one that cannot be imported
-  // here is left for the lab to import), then the garbage of the start-up
+  // here is left for the lab to import), then the garbage of the start-up. (Building the app once
+  // more here, for Panel's and bokeh's caches, made no difference to a restored start: measured.)
   pyodide.globals.set("webnet_modules", pyodide.toPy(modules));
   pyodide.runPython(`
 import importlib
@@ -198,6 +199,7 @@ function laterSlots(Module, libs, tableStart) {
 // ---- restore (worker.js, when something is kept for this build) ----
 
 async function restorePython({ meta, memory, files }, indexURL) {
+  files.catch(() => {});  // (awaited below, unless Pyodide fails first)
   meta = await meta;
   // checked before Pyodide has it: Pyodide 0.27 waits forever when its wasm cannot be instantiated
   // (with too small a memory, for one), so a bound on the time as well
