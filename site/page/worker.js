@@ -79,13 +79,14 @@ async function start() {
     status(`${say("page.packages_failed")} ${e.message}`);
     throw e;
   }
-  // the modules the lab has imported, for a keeper to import (none if nothing is to be kept)
-  const keep = kept === null && typeof caches !== "undefined";
-  return run(pyodide, "fresh", keep);
+  // nothing kept for this build yet, and a place to keep it: a keeper will be asked to (start.js)
+  const keepable = kept === null && typeof caches !== "undefined";
+  return run(pyodide, "fresh", keepable);
 }
 
-// run the app; `how` Python was started ("fresh" or "restored")
-async function run(pyodide, how, keep = false) {
+// run the app; `how` Python was started ("fresh" or "restored"); with `keepable`, the page is also
+// sent the modules the lab has imported, for a keeper to import
+async function run(pyodide, how, keepable = false) {
   status(say("page.starting"), true);
   let rendered;
   try {
@@ -98,7 +99,7 @@ async function run(pyodide, how, keep = false) {
     throw e;
   }
   const [docs_json, render_items, root_ids] = rendered;
-  const modules = keep ? pyodide.runPython('import sys; ["webnet_lab.worker", *sorted(sys.modules)]').toJs() : null;
+  const modules = keepable ? pyodide.runPython('import sys; ["webnet_lab.worker", *sorted(sys.modules)]').toJs() : null;
   self.postMessage({ type: "render", docs_json, render_items, root_ids, failed: say("page.show_failed"), how, modules });
   shown = true;
   // gc.freeze(): the start-up's objects stay out of every later pass (shorter pauses in training)
