@@ -6,7 +6,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -45,17 +44,21 @@ def panel_serve(app=ROOT / "site" / "app.py", timeout=120):
     proc = subprocess.Popen([sys.executable, "-m", "panel", "serve", str(app), "--port", str(port),
                              "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("panel serve exited: " + proc.stdout.read().decode(errors="replace")[-2000:])
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return f"http://127.0.0.1:{port}/app", proc
-        except OSError:
-            time.sleep(0.3)
+    # it says when it listens ("Bokeh app running at: ..."); its output, read on a thread, until then
+    ready, said = threading.Event(), []
+
+    def read():
+        for line in proc.stdout:
+            said.append(line.decode(errors="replace"))
+            if "running at" in said[-1]:
+                ready.set()
+        ready.set()  # it exited
+
+    threading.Thread(target=read, daemon=True).start()  # (and on, so that its output never blocks it)
+    if ready.wait(timeout) and any("running at" in line for line in said):
+        return f"http://127.0.0.1:{port}/app", proc
     proc.kill()
-    raise RuntimeError("panel serve did not start in time")
+    raise RuntimeError("panel serve did not start in time: " + "".join(said)[-2000:])
 
 
 @dataclass
@@ -71,6 +74,16 @@ class Session:
     def foreign_requests(self):
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.url))
         return [u for u in self.requests if not (u.startswith(origin + "/") or u.startswith(("blob:", "data:")))]
+
+    def watch(self, page):
+        """Record what ``page`` logs and its errors here; it becomes the session's page."""
+        # Python exceptions in the worker's callbacks reach the console as warnings: count them too
+        page.on("console", lambda m: (self.logs.append(f"{m.type}: {m.text}"),
+                                      (m.type == "error" or "Traceback" in m.text or "Unhandled exception" in m.text)
+                                      and self.errors.append(m.text)))
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page = page
+        return page
 
     def wait_interactive(self, timeout=LOAD_TIMEOUT_MS):
         """Until the app has rendered and removed its loading spinner (both runtimes); returns the
@@ -92,14 +105,8 @@ def open_session(browser, url, has_touch=False, service_workers="block"):
                                   service_workers=service_workers)
     session = Session(url, None)
     context.on("request", lambda r: session.requests.append(r.url))
-    page = context.new_page()
-    # Python exceptions in the worker's callbacks reach the console as warnings: count them too
-    page.on("console", lambda m: (session.logs.append(f"{m.type}: {m.text}"),
-                                  (m.type == "error" or "Traceback" in m.text or "Unhandled exception" in m.text)
-                                  and session.errors.append(m.text)))
-    page.on("pageerror", lambda e: session.errors.append(f"page error: {e}"))
-    session.page = page
-    page.goto(url)
+    session.watch(context.new_page())
+    session.page.goto(url)
     return session
 
 

@@ -67,12 +67,8 @@ def kept_visit(browser, url):
 
 def new_tab(session):
     """A new tab of the session's browser context at its URL (a visit after the first), interactive."""
-    page = session.page.context.new_page()
-    page.on("console", lambda m: (session.logs.append(f"{m.type}: {m.text}"),
-                                  m.type == "error" and session.errors.append(m.text)))
-    page.on("pageerror", lambda e: session.errors.append(f"page error: {e}"))
+    page = session.watch(session.page.context.new_page())
     page.goto(session.url)
-    session.page = page
     session.wait_interactive()
     return page
 

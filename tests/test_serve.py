@@ -113,11 +113,18 @@ def test_root_serves_index(site):
 
 
 def wait_idle(server, timeout=5):
-    """Until no connection is being handled."""
+    """Until no connection is being handled: every one of the server's connection slots is free
+    (taken here one by one, each waited for as the server frees it, then given back)."""
     deadline = time.monotonic() + timeout
-    while server._slots._value != serve.MAX_THREADS:
-        assert time.monotonic() < deadline, "the server kept a connection open"
-        time.sleep(0.01)
+    taken = 0
+    try:
+        for _ in range(serve.MAX_THREADS):
+            assert server._slots.acquire(timeout=max(0, deadline - time.monotonic())), \
+                "the server kept a connection open"
+            taken += 1
+    finally:
+        for _ in range(taken):
+            server._slots.release()
 
 
 def test_bad_request_gets_400_and_one_log_line(site, capfd):

@@ -96,7 +96,7 @@ const keepJs = (value) => {
 const remakeJs = ({ js }) => (0, eval)(`(${js})`);
 
 // null (nothing kept, or no Cache Storage here), "failed" (keeping or restoring failed for this
-// build: it is not tried again), or {meta, memory, files}, promises of what is being read
+// build: it is not tried again), or the three kept responses {meta, memory, files}, unread
 async function readKept(version) {
   if (!version || typeof caches === "undefined") return null;
   try {
@@ -104,8 +104,7 @@ async function readKept(version) {
     if (await cache.match("./failed")) return "failed";
     const [meta, memory, files] = await Promise.all(["./meta", "./memory", "./files"].map((k) => cache.match(k)));
     if (!meta || !memory || !files) return null;  // (meta is written last: still being kept)
-    const bytes = (response) => response.arrayBuffer().then((b) => new Uint8Array(b));
-    return { meta: meta.json(), memory: bytes(memory), files: bytes(files) };
+    return { meta, memory, files };
   } catch (e) {
     return null;
   }
@@ -198,9 +197,12 @@ function laterSlots(Module, libs, tableStart) {
 
 // ---- restore (worker.js, when something is kept for this build) ----
 
-async function restorePython({ meta, memory, files }, indexURL) {
+async function restorePython(kept, indexURL) {
+  // the two big ones are read while Pyodide starts
+  const bytes = (response) => response.arrayBuffer().then((b) => new Uint8Array(b));
+  let memory = bytes(kept.memory), files = bytes(kept.files);
   files.catch(() => {});  // (awaited below, unless Pyodide fails first)
-  meta = await meta;
+  const meta = await kept.meta.json();
   // checked before Pyodide has it: Pyodide 0.27 waits forever when its wasm cannot be instantiated
   // (with too small a memory, for one), so a bound on the time as well
   memory = memory.then((bytes) => {
