@@ -50,7 +50,7 @@ def step_env():
     """Create .venv/ with webnet and its test extra, the lab (editable), the page's pure-Python
     stack at the same pins and the page's patched bokeh (skipped when nothing it installs changed)."""
     stamp = VENV / ".webnet-installed"
-    pinned = repr((sorted(pins.PURE_WHEELS), sorted(pins.SDISTS), wheels.BOKEH_PATCHES, vendor.PACKAGES)).encode()
+    pinned = repr((sorted(pins.PURE_WHEELS), sorted(pins.SDISTS), [wheels.PATCHES[p] for p in wheels.VENV_PATCHED], vendor.PACKAGES)).encode()
     want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (LAB / "pyproject.toml").read_bytes()
                           + pinned).hexdigest()
     vendor.vendor_lab()  # the lab's components' JavaScript, before the lab is installed or run
@@ -62,8 +62,8 @@ def step_env():
     run([*pip, "--upgrade", "pip"])
     run([*pip, "-e", f"{ROOT}[test]", "-e", LAB])
     run([*pip, *(fetch.spec_of(f) for f in (*pins.PURE_WHEELS, *pins.SDISTS))])
-    # bokeh as the page runs it (site/builder/wheels.py, BOKEH_PATCHES): panel serve and the tests too
-    run([*pip, "--no-deps", "--force-reinstall", wheels.patched_bokeh()])
+    # bokeh as the page runs it (site/builder/wheels.py, VENV_PATCHED): panel serve and the tests too
+    run([*pip, "--no-deps", "--force-reinstall", *wheels.patched_wheels()])
     stamp.write_text(want)
 
 

@@ -3,7 +3,9 @@ page's files are filled in, the private APIs it relies on still exist, and .venv
 patched bokeh as the page."""
 import importlib
 import json
+import os
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -68,9 +70,64 @@ def test_venv_runs_the_pages_patched_bokeh():
     import bokeh
 
     site_packages = Path(bokeh.__file__).parent.parent
-    for path, old, new in wheels.BOKEH_PATCHES:
+    for path, old, new in [patch for prefix in wheels.VENV_PATCHED for patch in wheels.PATCHES[prefix]]:
         text = (site_packages / path).read_text(encoding="utf-8")
         assert new in text and old not in text, path
+
+
+@pytest.fixture(scope="module")
+def patched_panel(tmp_path_factory):
+    """The page's patched Panel, natively: the pinned wheel with PANEL_PATCHES, unpacked."""
+    (wheel,) = wheels.patched_wheels(["panel-"])
+    where = tmp_path_factory.mktemp("patched-panel")
+    with zipfile.ZipFile(wheel) as z:
+        z.extractall(where)
+    return where
+
+
+def run_with(panel_dir, code):
+    """``code`` in a fresh interpreter that imports Panel from ``panel_dir``; its stdout."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(panel_dir), str(ROOT / "site")]))
+    return subprocess.run([sys.executable, "-c", code], check=True, env=env, capture_output=True, text=True).stdout
+
+
+def test_panels_sanitizer_answers_as_bleach_does(patched_panel):
+    """The Panel patch returns plain text as it is, without bleach: the answer must be bleach's."""
+    out = run_with(patched_panel, """
+import bleach, panel.util
+from hypothesis import given, settings, strategies as st
+assert 'webnet' in open(panel.util.__file__).read()
+cleaner = bleach.sanitizer.Cleaner(strip=True)
+@settings(max_examples=3000, deadline=None)
+@given(st.text(max_size=30) | st.sampled_from(["wrap", "8px", "space-between", "a<b>c</b>", "&amp;", "x\\r\\ny"]))
+def same(text):
+    assert panel.util.HTML_SANITIZER.clean(text) == cleaner.clean(text), text
+same()
+print("same answers")
+""")
+    assert out.strip() == "same answers"
+
+
+def test_panel_imports_what_it_defers_when_asked(patched_panel):
+    """The Panel patch defers chat, templates and pipelines: they are not imported by `import panel`,
+    and each name still gives what it gave."""
+    out = run_with(patched_panel, """
+import sys, panel as pn
+assert 'webnet' in open(pn.__file__).read()
+deferred = ['panel.chat', 'panel.template', 'panel.pipeline']
+print([m for m in deferred if m in sys.modules])
+from panel.template import Template
+from panel.interact import interact
+assert pn.Template is Template and pn.interact is interact and callable(pn.interact)
+assert pn.chat.ChatInterface and pn.template.FastListTemplate and pn.pipeline.Pipeline
+try:
+    pn.no_such_name
+except AttributeError as e:
+    assert 'no_such_name' in str(e)
+else:
+    raise AssertionError('no AttributeError')
+""")
+    assert out.strip() == "[]"
 
 
 def test_bokeh_patches_keep_overridden_defaults():
@@ -101,8 +158,10 @@ def test_page_is_filled_in():
     assert app == (ROOT / "site" / "app.py").read_text()
     # the check step sees every script the page loads
     assert {"./worker.js", *scripts} <= set(check.local_refs(html))
-    assert {"./pyodide/pyodide.js", "./python.js"} <= set(check.local_refs(worker))
-    assert "./wheels.js" in check.local_refs(files["python.js"])
+    assert {"./pyodide/pyodide.js", "./wheels.js"} <= set(check.local_refs(worker))
+    # python.js is part of worker.js (one request fewer), once
+    python = (ROOT / "site" / "page" / "python.js").read_text().replace('"use strict";\n', "", 1)
+    assert worker.count(python) == 1 and "python.js" not in files and "./python.js" not in check.local_refs(worker)
 
 
 def test_page_placeholders_are_there_once():
@@ -111,6 +170,7 @@ def test_page_placeholders_are_there_once():
     assert (page_dir / "start.js").read_text().count("/* webnet:scripts */ []") == 1
     assert (page_dir / "worker.js").read_text().count("/* webnet:packages */ []") == 1
     assert (page_dir / "worker.js").read_text().count('/* webnet:app */ ""') == 1
+    assert (page_dir / "worker.js").read_text().count("/* webnet:python.js */\n") == 1
 
 
 def defined_in(module, name):

@@ -14,7 +14,7 @@ from .common import PAGE, PYODIDE_OUT, SITE, BuildError, log, replace_once, sha2
 TEXT_SUFFIXES = {".html", ".js", ".mjs", ".css", ".json", ".txt", ".svg", ".webmanifest"}
 # src= / href= attributes, importScripts(...), and quoted paths of scripts the page loads
 LOCAL_REF = re.compile(r"""(?:src|href)=["'](\./[^"'#?]+)["']|importScripts\("(\./[^"]+)"\)""" + r'|"(\./[^"]+\.js)"')
-PAGE_FILES = ("index.html", "worker.js", "wheels.js", "python.js")
+PAGE_FILES = ("index.html", "worker.js", "wheels.js")
 NOT_PRECACHED = ("SHA256SUMS", "sw.js")  # the service worker's list, and itself
 
 

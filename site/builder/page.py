@@ -96,8 +96,9 @@ def fill_page(bokeh_version):
     worker = replace_once(worker, "/* webnet:texts */ {}", json.dumps(page_texts(), ensure_ascii=False), "worker.js")
     # a JSON string is a JavaScript string literal
     worker = replace_once(worker, '/* webnet:app */ ""', json.dumps(APP.read_text()), "worker.js")
-    return {"index.html": html, "worker.js": worker, "wheels.js": (PAGE / "wheels.js").read_text(),
-            "python.js": (PAGE / "python.js").read_text()}
+    python = (PAGE / "python.js").read_text().replace('"use strict";\n', "", 1)  # (worker.js's holds)
+    worker = replace_once(worker, "/* webnet:python.js */\n", python, "worker.js")
+    return {"index.html": html, "worker.js": worker, "wheels.js": (PAGE / "wheels.js").read_text()}
 
 
 STATIC = ("manifest.webmanifest", "icon.svg", "icon-192.png", "icon-512.png")  # copied as they are; sw.js

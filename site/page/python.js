@@ -1,5 +1,5 @@
-// Python for the page's worker (worker.js imports this file): the lab's packages, and the memory of
-// a Python that has imported them, kept from one visit for the next.
+// Python for the page's worker (the build puts this file into worker.js): the lab's packages, and
+// the memory of a Python that has imported them, kept from one visit for the next.
 //
 // A first visit starts Python from scratch: Pyodide starts, the packages are unzipped into its file
 // system (on a thread of their own, wheels.js) and the lab imports Panel, bokeh and numpy: about

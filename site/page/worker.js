@@ -8,7 +8,10 @@
 // The page passes the build's version after "#" when the service worker serves it (what is kept
 // belongs to a build); "#keep-<version>" starts a worker that only keeps Python for later visits.
 "use strict";
-importScripts("./pyodide/pyodide.js", "./python.js");
+importScripts("./pyodide/pyodide.js");
+// python.js, put here by the build (a worker loads its scripts one by one: one request fewer
+// before Pyodide can start)
+/* webnet:python.js */
 
 // filled in by the build: the packages the app imports (wheels.js adds their dependencies from
 // pyodide-lock.json) and the source of site/app.py
