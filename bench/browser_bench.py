@@ -356,7 +356,7 @@ def browser_bench(quick, native):
         {"what": f"repeat visit offline (the server shut down), with the service worker (Python "
                  f"{started(repeat['offline_python'])})",
          "value": seconds(repeat["offline"]), "required": "works"},
-        {"what": f"the same, with Panel's own loading spinner (alternating with the above, median of {runs})",
+        {"what": f"the first visit with Panel's own loading spinner (the same runs, median of {runs})",
          "value": f"{statistics.median(tti_panel_spinner):.2f} s ({', '.join(f'{t:.2f}' for t in tti_panel_spinner)})",
          "required": ""},
         {"what": "bytes on a first visit, as served by build.py serve",
