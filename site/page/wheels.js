@@ -1,12 +1,13 @@
-// The page's package loader, part 1 (build.py copies this file into the site as wheels.js).
+// The page's package loader (build.py copies this file into the site as wheels.js).
 //
-// The app's worker (app.js) starts this worker first thing, then starts Pyodide. Meanwhile this
-// one, on a thread of its own, reads pyodide-lock.json, fetches every wheel the app needs (the
-// browser checks each against its sha256 in the lock) and unzips it with fflate. It posts each
-// wheel's files as it has them; app.js writes them into site-packages once Pyodide is up. This
-// replaces pyodide.loadPackage, which fetches only after Pyodide has started and then unzips
-// every wheel with Python's zipfile, one after another, on the thread that runs Python. (Where a
-// worker cannot start another worker, app.js falls back to pyodide.loadPackage.)
+// The page's worker (worker.js, with python.js's unzipWheels) starts this worker first thing on a
+// first visit, then starts Pyodide. Meanwhile this one, on a thread of its own, reads
+// pyodide-lock.json, fetches every wheel the app needs (the browser checks each against its sha256
+// in the lock) and unzips it with fflate. It posts each wheel's files as it has them; worker.js
+// writes them into site-packages once Pyodide is up. This replaces pyodide.loadPackage, which
+// fetches only after Pyodide has started and then unzips every wheel with Python's zipfile, one
+// after another, on the thread that runs Python. (Where a worker cannot start another worker,
+// worker.js falls back to pyodide.loadPackage.)
 importScripts("./fflate.js");
 
 // the lock's packages needed by `packages`, with their dependencies
