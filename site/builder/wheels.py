@@ -91,25 +91,11 @@ from .widgets import indicators, widget  # noqa
 from . import custom  # isort:skip noqa has to be after widgets
 from . import chat  # isort:skip noqa has to be after widgets
 """
-_PANEL_LAZY = """from . import reactive  # noqa
-from . import viewable  # noqa
-from . import widgets  # noqa
-from .config import __version__, config, panel_extension as extension  # noqa
-from .depends import bind, depends  # noqa
-from .interact import interact  # noqa
-from .io import (  # noqa
-    _jupyter_server_extension_paths, cache, ipywidget, serve, state,
-)
-from .layout import (  # noqa
-    Accordion, Card, Column, Feed, FlexBox, FloatPanel, GridBox, GridSpec,
-    GridStack, HSpacer, Modal, Row, Spacer, Swipe, Tabs, VSpacer, WidgetBox,
-)
-from .pane import panel  # noqa
-from .param import Param, ReactiveExpr  # noqa
-from .widgets import indicators, widget  # noqa
-
-from . import custom  # isort:skip noqa has to be after widgets
-
+# the lines of that block that go, and what takes their place at its end
+_PANEL_DEFERRED = ("from . import pipeline  # noqa\n", "from . import template  # noqa\n",
+                   "from .template import Template  # noqa\n",
+                   "from . import chat  # isort:skip noqa has to be after widgets\n")
+_PANEL_LAZY = "".join(line for line in _PANEL_EAGER.splitlines(keepends=True) if line not in _PANEL_DEFERRED) + """
 _WEBNET_LAZY = {"chat": ("chat", None), "pipeline": ("pipeline", None), "template": ("template", None),
                 "Template": ("template", "Template")}
 
