@@ -99,6 +99,7 @@ export function render({ model, el }) {
   function visit(root) {
     if (!seen.has(root)) {
       seen.add(root)
+      root.addEventListener("focusin", focused, true)
       if (root !== document && !root.adoptedStyleSheets.includes(sheet)) {
         root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet]
       }
@@ -142,10 +143,12 @@ export function render({ model, el }) {
   // give it to the first enabled button near it, looking outwards from the innermost of its
   // ancestors (across shadow roots) still in the page
   let lastPath = []
-  document.addEventListener("focusin", (e) => {
+  // (heard on every root: a move between two elements of one shadow tree never reaches the
+  // document, whose listeners would keep the focus that was before)
+  function focused(e) {
     lastPath = e.composedPath().filter((n) => n instanceof Element || n instanceof ShadowRoot)
     lastFocused = lastPath[0] || null
-  }, true)
+  }
   function enabledButton(node) {
     for (const el of node.querySelectorAll("*")) {
       if (el.tagName === "BUTTON" && !el.disabled && el.getClientRects().length) return el

@@ -255,9 +255,14 @@ class TrainView(pn.viewable.Viewer):
         tr.param.watch(suggestion_changed, "suggestion")
 
         def running_changed(event):
-            for widget in frozen + [start, step]:
-                widget.disabled = event.new
-            pause.disabled = not event.new
+            # what becomes usable first, then what does not: in the static page each change reaches
+            # the browser on its own, and a focused button that disables itself hands the focus to
+            # the first enabled button beside it (Start's to Pause, Pause's to Start; never Reset)
+            usable, unusable = ([pause], frozen + [start, step]) if event.new else (frozen + [start, step], [pause])
+            for widget in usable:
+                widget.disabled = False
+            for widget in unusable:
+                widget.disabled = True
         tr.param.watch(running_changed, "running")
         progress = w.Progress(value=pn.bind(lambda b, n: int(100 * b / max(n, 1)), tr.param.batch, tr.param.n_batches),
                               max=100, height=12, bar_color="primary", sizing_mode="stretch_width")
