@@ -98,6 +98,43 @@ def test_tabs_follow_the_aria_tabs_pattern(app):
                                       "selected": "true"}
 
 
+# the tab panel (by its name) that holds the focused element, through the shadow roots
+FOCUSED_PANEL = """() => { let e = document.activeElement; while (e && e.shadowRoot && e.shadowRoot.activeElement)
+  e = e.shadowRoot.activeElement
+  for (; e; e = e.parentNode || e.host) if (e.getAttribute && e.getAttribute("role") === "tabpanel") return e.getAttribute("aria-label")
+  return null }"""
+INERT_PANEL = """(name) => { const find = (root) => { for (const el of root.querySelectorAll("*")) {
+  if (el.getAttribute("role") === "tabpanel" && el.getAttribute("aria-label") === name) return el
+  const inner = el.shadowRoot && find(el.shadowRoot); if (inner) return inner } return null }
+  const panel = find(document); return panel !== null && panel.inert }"""
+
+
+def headings_read(page):
+    """The headings a screen reader can reach: the page's accessibility tree, as Chromium gives it."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        nodes = cdp.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        cdp.detach()
+    return {n["name"]["value"] for n in nodes if n.get("role", {}).get("value") == "heading" and not n.get("ignored")}
+
+
+def test_only_the_tab_shown_is_read_and_reached(app):
+    """A hidden tab's content is neither read out nor reached by Tab (Panel's HTML panes make their
+    content visible inside bokeh's hidden panels), and Tab goes from the tab strip into the panel shown."""
+    page = app.page
+    shown(page, "Train")
+    assert {"Network", "Training"} <= headings_read(page)
+    shown(page, "Model")
+    page.wait_for_function(INERT_PANEL, arg="Train")
+    assert not {"Network", "Training"} & headings_read(page)
+    page.get_by_role("tab", name="Model").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED_PANEL) == "Model"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate(FOCUSED)["role"] == "tab"
+
+
 def test_every_control_has_a_name_and_sliders_say_their_value(app):
     page = app.page
     shown(page, "Train")
@@ -115,7 +152,17 @@ def test_every_control_has_a_name_and_sliders_say_their_value(app):
     expect(page.locator(".train-status")).to_contain_text(re.compile(r"learning rate 0\.3\b"))
     rate.select_option(label="0.1")
     expect(page.locator(".train-status")).to_contain_text(re.compile(r"learning rate 0\.1\b"))
-    expect(page.get_by_role("checkbox", name="Second hidden layer")).to_have_count(1)
+    # named by their labels alone (not by the text of the stylesheets beside them)
+    expect(page.get_by_role("checkbox", name="Second hidden layer", exact=True)).to_have_count(1)
+    expect(page.get_by_role("checkbox", name="Distort the training digits (augmentation)", exact=True)).to_have_count(1)
+    # the network's choice: a named group whose buttons say which one is pressed
+    group = page.get_by_role("group", name="Network", exact=True)
+    expect(group.get_by_role("button", name="MLP")).to_have_attribute("aria-pressed", "true")
+    group.get_by_role("button", name="CNN").click()
+    expect(group.get_by_role("button", name="CNN")).to_have_attribute("aria-pressed", "true")
+    expect(group.get_by_role("button", name="MLP")).to_have_attribute("aria-pressed", "false")
+    group.get_by_role("button", name="MLP").click()
+    expect(group.get_by_role("button", name="MLP")).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_role("textbox", name="Seed")).to_have_count(1)
 
 
@@ -124,6 +171,8 @@ def test_the_charts_numbers_are_tables(app):
     shown(page, "Train")
     page.get_by_role("button", name="Step (one batch)").click()
     wait_text(page, ".train-status", "batch")
+    expect(page.locator(".bk-events")).not_to_have_count(0)  # the charts: not tab stops (no tools here)
+    expect(page.locator(".bk-events[tabindex='0']")).to_have_count(0)
     shown(page, "Draw")
     page.get_by_role("button", name="Clear").click()
     draw(page, [[(0.5, 0.1), (0.5, 0.9)]])
@@ -186,6 +235,24 @@ def test_the_focus_moves_on_when_start_and_pause_disable_themselves(app):
     expect(page.get_by_role("button", name="Pause")).to_be_disabled()
     focus_lands_on(page, "Start")
     expect(page.locator(".train-status [data-phase=paused]")).to_have_count(1)
+    page.get_by_role("button", name="Reset").click()
+
+
+def test_the_focus_stays_on_the_model_bar_when_its_button_goes(app):
+    """"Use the pretrained model" hides itself once used: the focus goes to the button that takes
+    its place, and a live region says which model is in use now."""
+    page = app.page
+    shown(page, "Train")
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("button", name="Step (one batch)").click()
+    wait_text(page, ".train-status", "batch 1/")
+    page.get_by_role("button", name="Use the pretrained model").focus()
+    page.keyboard.press("Enter")
+    focus_lands_on(page, "Use the trained model")
+    expect(page.locator(".model-announce [role=status]")).to_have_text(re.compile(r"^Model in use: pretrained"))
+    page.keyboard.press("Enter")
+    focus_lands_on(page, "Use the pretrained model")
+    expect(page.locator(".model-announce [role=status]")).to_have_text(re.compile(r"^Model in use: trained"))
     page.get_by_role("button", name="Reset").click()
 
 

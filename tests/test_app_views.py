@@ -63,7 +63,7 @@ def inside_sections(html):
     """{section id: (heading, number of feature maps, number of bars)} of the Inside tab's HTML."""
     found = {}
     for ident, body in re.findall(r"<section class='inside-layer' data-layer='([^']+)'.*?>(.*?)</section>", html):
-        heading = re.search(r"<h3[^>]*>([^<]*)</h3>", body).group(1)
+        heading = re.search(r"<h2[^>]*>([^<]*)</h2>", body).group(1)
         found[ident] = (heading, body.count("class='feature-map'"), body.count("class='unit'"))
     return found
 

@@ -35,6 +35,16 @@ def test_both_languages_have_every_key_with_the_same_placeholders(catalogue):
                 assert set(entry) == PLURALS[lang], (lang, key)
 
 
+def test_english_says_an_before_an_eight():
+    t = i18n.Catalogue("en")
+    assert t("drawings.keep_as", label=8) == "Keep as an 8"
+    assert t("drawings.keep_as", label=7) == "Keep as a 7"
+    assert t("draw.with_label", answer="", label=8).endswith("The test digit is an 8.")
+    assert "maybe an <b>8</b>" in t("draw.maybe", digit=8, pct=60, other=3, other_pct=20)
+    assert "maybe a <b>3</b>" in t("draw.maybe", digit=8, pct=60, other=3, other_pct=20)
+    assert i18n.Catalogue("ru")("drawings.keep_as", label=8) == i18n.own_entries("ru")["drawings.keep_as"].format(label=8)
+
+
 def test_the_catalogues_share_no_key():
     assert not set(i18n.own_entries("en")) & set(texts.entries("en"))
 

@@ -213,7 +213,8 @@ class App(pn.viewable.Viewer):
                             justify_content="space-between", sizing_mode="stretch_width")
         a11y = Accessibility(labels={"increase": t("a11y.increase"), "decrease": t("a11y.decrease"),
                                      "upload-model": t("model.upload_heading"),
-                                     "upload-code": t("exercises.upload"), "upload-drawings": t("drawings.import")}, width=0, height=0, margin=0)
+                                     "upload-code": t("exercises.upload"), "upload-drawings": t("drawings.import"),
+                                     "network-kind": t("train.network")}, width=0, height=0, margin=0)
         # the landmarks (roles given by a11y.js from these classes): banner, main, contentinfo
         header.css_classes = ["landmark-banner"]
         intro = f"<p>{t('app.intro')}</p>"

@@ -5,12 +5,17 @@
 // - every shadow root gets the lab's stylesheet (model.css: readable sizes, 44 px touch targets,
 //   a visible focus ring, no motion for prefers-reduced-motion);
 // - tabs follow the ARIA tabs pattern: role=tablist/tab, aria-selected, one tab stop, arrow keys,
-//   Home/End, Enter/Space;
+//   Home/End, Enter/Space; the tab strip comes before its panels in the focus order, and a hidden
+//   panel is inert (bokeh hides it with visibility: hidden, which Panel's HTML panes undo for their
+//   content: without it, hidden tabs' links, summaries and texts were reached and read out);
 // - the page's parts are landmarks (banner, main, contentinfo: from the classes app.py gives them);
 // - slider handles get their label as accessible name and the value shown as aria-valuetext (the
 //   learning-rate slider announces 0.1, not its position); spinner buttons and file inputs get names
-//   (model.labels); a check box gets its label, and its text toggles it;
-// - a button that disables itself after a click (Pause) hands the focus to an enabled neighbour;
+//   (model.labels); a check box gets its label, and its text toggles it; the buttons of a choice
+//   (RadioButtonGroup) say which is pressed, and the group is named (model.labels); charts, which
+//   have no tools here, are not tab stops;
+// - a button that disables or hides itself after a click (Pause, "Use the trained model") hands
+//   the focus to an enabled neighbour;
 // - the address follows the experiment's settings without a history entry per change (Panel's
 //   Location pushes one each time: Back would walk through settings the lab does not go back to).
 
@@ -25,10 +30,16 @@ export function render({ model, el }) {
   const seen = new WeakSet()
   let lastFocused = null
 
-  const hostText = (node) => {
-    const host = node.getRootNode().host
-    return host ? (host.shadowRoot.textContent || "").replace(/\s+/g, " ").trim() : ""
+  // the text a root shows (its stylesheets' text left out)
+  const shownText = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+      acceptNode: (n) => (n.parentElement?.closest("style, script") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    })
+    let text = ""
+    while (walker.nextNode()) text += walker.currentNode.nodeValue
+    return text.replace(/\s+/g, " ").trim()
   }
+  const labelOf = (host) => host && labels[Object.keys(labels).find((k) => host.classList.contains(k))]
 
   function fixTabs(header) {
     header.setAttribute("role", "tablist")
@@ -39,6 +50,17 @@ export function render({ model, el }) {
       tab.setAttribute("aria-selected", active ? "true" : "false")
       tab.tabIndex = active ? 0 : -1
     })
+    const root = header.getRootNode()
+    const panels = [...root.children].filter((el) => el !== header && el.tagName === "DIV")
+    if (panels.length === tabs.length) {
+      panels.forEach((panel, i) => {
+        panel.setAttribute("role", "tabpanel")
+        panel.setAttribute("aria-label", tabs[i].textContent.trim())
+        panel.inert = !tabs[i].classList.contains("bk-active")
+      })
+      // (bokeh draws the strip after the panels and places it above them with CSS)
+      if (panels[0].compareDocumentPosition(header) & Node.DOCUMENT_POSITION_FOLLOWING) root.insertBefore(header, panels[0])
+    }
     if (header.dataset.webnetKeys) return
     header.dataset.webnetKeys = "1"
     header.addEventListener("keydown", (e) => {
@@ -81,19 +103,29 @@ export function render({ model, el }) {
     for (const input of root.querySelectorAll(".bk-spin-wrapper > input")) input.inputMode = "decimal"
     for (const box of root.querySelectorAll("input[type=checkbox]")) {
       if (box.closest("label")) continue  // one of a group: its <label> names it
-      if (!box.getAttribute("aria-label")) box.setAttribute("aria-label", hostText(box))
-      // its text toggles it, as a <label> would (bokeh draws a <div>): a finger-sized target
       const text = box.parentNode.querySelector(".bk-label")
+      const name = text ? text.textContent.trim() : shownText(box.getRootNode())
+      if (name && box.getAttribute("aria-label") !== name) box.setAttribute("aria-label", name)
+      // its text toggles it, as a <label> would (bokeh draws a <div>): a finger-sized target
       if (text && !text.dataset.webnetToggles) {
         text.dataset.webnetToggles = "1"
         text.addEventListener("click", () => box.click())
       }
     }
     for (const input of root.querySelectorAll("input[type=file]")) {
-      const host = input.getRootNode().host
-      const key = host && Object.keys(labels).find((k) => host.classList.contains(k))
-      if (key) input.setAttribute("aria-label", labels[key])
+      const name = labelOf(input.getRootNode().host)
+      if (name) input.setAttribute("aria-label", name)
     }
+    if (root.host && /ButtonGroup\b/.test(root.host.className)) {
+      const group = root.querySelector(".bk-btn-group")
+      const name = labelOf(root.host)
+      if (group) group.setAttribute("role", "group")
+      if (group && name) group.setAttribute("aria-label", name)
+      for (const button of root.querySelectorAll(".bk-btn-group > button")) {
+        button.setAttribute("aria-pressed", button.classList.contains("bk-active") ? "true" : "false")
+      }
+    }
+    for (const layer of root.querySelectorAll(".bk-events[tabindex='0']")) layer.tabIndex = -1
   }
 
   function visit(root) {
@@ -139,7 +171,7 @@ export function render({ model, el }) {
     refocus()
   }
 
-  // a focused button that became disabled (or was drawn anew) leaves the focus on the page's body:
+  // a focused button that became disabled, hidden or was drawn anew leaves the focus on the body:
   // give it to the first enabled button near it, looking outwards from the innermost of its
   // ancestors (across shadow roots) still in the page
   let lastPath = []
@@ -161,7 +193,7 @@ export function render({ model, el }) {
   // again for a few frames
   const RETRY_FRAMES = 30
   function refocus(tries = 0) {
-    if (!lastFocused || !(lastFocused.disabled || !lastFocused.isConnected)) return
+    if (!lastFocused || !(lastFocused.disabled || !lastFocused.isConnected || !lastFocused.getClientRects().length)) return
     let active = document.activeElement  // (the browser may not have moved it off the button yet)
     while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement
     // it went elsewhere, unless to a shadow host on the way to the lost button (the browser clears

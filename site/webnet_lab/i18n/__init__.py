@@ -7,6 +7,7 @@ in one spot, and two sessions of ``panel serve`` can read two languages.
 from __future__ import annotations
 
 import json
+import re
 import string
 from dataclasses import dataclass, field
 from functools import cache
@@ -15,6 +16,9 @@ from importlib import resources
 LANGUAGES = ("en", "ru")
 DEFAULT = "en"
 # what the page says before Python runs (the build fills them into worker.js, site/builder/page.py)
+# English says "an" before a number that starts with a vowel sound: "an 8", "an 11", "an 18", "an 80"
+# (the catalogue writes "a {label}"; the number is known only when the text is made)
+AN_NUMBER = re.compile(r"\ba(?= (?:<b>)?(?:8\d?|11|18)(?!\d|[.,]\d))")
 PAGE_KEYS = ("page.loading_python", "page.loading_packages", "page.packages_failed", "page.starting",
              "page.start_failed", "page.show_failed")
 
@@ -90,7 +94,10 @@ class Catalogue:
         if isinstance(text, dict):  # forms by number: {"one": "{n} epoch", "other": "{n} epochs"}
             text = text[plural_form(self.lang, values["n"])]
         values = {k: self(v) if isinstance(v, Message) else v for k, v in values.items()}  # nested messages
-        return text.format(**values) if values else text
+        if not values:
+            return text
+        text = text.format(**values)
+        return AN_NUMBER.sub("an", text) if self.lang == "en" else text
 
 
 def plural_form(lang, n):

@@ -83,7 +83,7 @@ class InsideView(pn.viewable.Viewer):
 
     def _section(self, heading, what, a, ident, extra="", digits=False):
         return (f"<section class='inside-layer' data-layer='{ident}' aria-labelledby='inside-{ident}'>"
-                f"<h3 id='inside-{ident}' style='margin:14px 0 2px'>{esc(heading)}</h3>"
+                f"<h2 class='section' id='inside-{ident}' style='margin:14px 0 2px'>{esc(heading)}</h2>"
                 f"<p style='margin:2px 0 6px'>{esc(what)}</p>{self._picture(a, digits)}{extra}</section>")
 
     def _picture(self, a, digits):

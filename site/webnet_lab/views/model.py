@@ -58,6 +58,9 @@ class ModelBar(pn.viewable.Viewer):
         for source, button in self.buttons.items():
             button.on_click(lambda e, source=source: m.use(source))
         self.text = pn.pane.HTML("", css_classes=["model-in-use"], margin=(0, 10), styles={"flex": "1 1 400px"})
+        # said once when another model is put in use (the line above also changes every epoch)
+        self.announce = pn.pane.HTML("", css_classes=["model-announce"], margin=0)
+        self._announced = m.source
         m.param.watch(self.update, "version")
         m.trainer.param.watch(self.update, ["running", "epoch", "phase"])
         self.update()
@@ -72,11 +75,15 @@ class ModelBar(pn.viewable.Viewer):
                 note = " " + t("model.worse_than_pretrained", acc=f"{pre:.4f}")
         self.text.object = (f"<p data-version='{m.version}' data-source='{m.source}'>"
                             f"<b>{esc(t('model.in_use'))}</b> {esc(t(m.label()))}.{esc(note)}</p>")
+        if m.source != self._announced:
+            self._announced = m.source
+            self.announce.object = (f"<p role='status' class='sr-only'>{esc(t('model.in_use'))} "
+                                    f"{esc(t(m.label()))}.</p>")
         available = m.available()
         for source, button in self.buttons.items():
             button.visible = source in available and source != m.source and not (source == "trained" and tr.running)
 
     def __panel__(self):
-        return pn.FlexBox(self.text, *self.buttons.values(), align_items="center", gap="4px",
+        return pn.FlexBox(self.text, *self.buttons.values(), self.announce, align_items="center", gap="4px",
                           css_classes=["model-bar"], styles={"background": "#f4f6f8", "border-radius": "6px",
                                                              "padding": "4px"})

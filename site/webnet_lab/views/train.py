@@ -209,7 +209,8 @@ class TrainView(pn.viewable.Viewer):
 
     def _build(self):
         tr, t, w = self.trainer, self.t, pn.widgets
-        kind = w.RadioButtonGroup.from_param(tr.param.model_kind, name=t("train.network"), button_type="default")
+        kind = w.RadioButtonGroup.from_param(tr.param.model_kind, name=t("train.network"), button_type="default",
+                                             css_classes=["network-kind"])  # (a11y.js names the group)
         arch = [w.IntSlider.from_param(tr.param.hidden, name=t("train.hidden")),
                 w.Checkbox.from_param(tr.param.second_layer, name=t("train.second_layer")),
                 w.IntSlider.from_param(tr.param.hidden2, name=t("train.hidden2"))]
