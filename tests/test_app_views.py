@@ -38,6 +38,24 @@ def test_the_run_downloads_as_csv_and_json_holding_what_the_tab_shows(app):
     assert len(run["batch_losses"]) == len(t.losses) == 2 * 32 and run["epochs"][1]["test_acc"] == t.history[1]["test_acc"]
 
 
+def test_train_accuracy_is_measured_on_digits_trained_on_and_the_legend_says_how_many(app):
+    from webnet import metrics
+
+    t = app.trainer
+    t.param.update(train_size=1000, epochs=1, seed=2)
+    train(t)
+    X, y = data.digits()[:2]
+    assert t.history[0]["train_acc"] == metrics.accuracy(t.net.predict(X[:1000]), y[:1000])
+    view = TrainView(EN, trainer=t)
+    view.plots.stream()
+    assert [item.label.value for item in view.plots.legend.items][0] == "train (1,000 digits)"
+    t.reset()
+    t.train_size = 3000
+    t.step()
+    view.plots.stream()
+    assert view.plots.legend.items[0].label.value == "train (2,000 digits)"
+
+
 def test_lenet_and_augmentation_from_the_train_tab(app):
     t = app.trainer
     t.model_kind = "LeNet"

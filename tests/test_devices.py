@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import draw, open_tab, stroke
+from browser import Session, draw, open_tab, stroke, train_one_short_epoch, wait_text
 
 DEVICES = {"phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True),
            "tablet": dict(viewport={"width": 810, "height": 1080}, device_scale_factor=2, is_mobile=True,
@@ -53,9 +53,8 @@ def device(request, browser, static_url):
     context.close()
 
 
-def test_every_tab_fits_reads_and_can_be_touched(device):
-    page = device.page
-    for tab in TABS:
+def fits_reads_and_can_be_touched(page, tabs=TABS):
+    for tab in tabs:
         open_tab(page, tab)
         m = page.evaluate(MEASURE)
         assert m["scroll"][0] <= m["scroll"][1], (tab, m["scroll"])  # no horizontal scrolling
@@ -63,6 +62,39 @@ def test_every_tab_fits_reads_and_can_be_touched(device):
         assert not small, (tab, small[:5])
         tiny = [t for t in m["targets"] if min(t[0], t[1]) < 44]
         assert not tiny, (tab, tiny[:5])
+
+
+def test_every_tab_fits_reads_and_can_be_touched(device):
+    fits_reads_and_can_be_touched(device.page)
+
+
+def test_results_fit_too(device):
+    """The gradient check's table, a run's curves, tables and kept runs, the confusion matrix: as
+    wide as the screen at most (wide tables scroll in a box of their own)."""
+    page = device.page
+    open_tab(page, "Gradient check")
+    page.get_by_role("button", name="Check the gradients").click()
+    expect(page.locator("table.gradcheck td.verdict")).not_to_have_count(0, timeout=60_000)
+    open_tab(page, "Train")
+    train_one_short_epoch(page)
+    expect(page.locator(".runs-table tr[data-run]")).not_to_have_count(0)
+    for summary in ("The curves as a table", "The confusion matrix and the accuracy per class as a table"):
+        open_tab(page, "Train" if "curves" in summary else "Inspect")
+        page.get_by_text(summary).click()
+    fits_reads_and_can_be_touched(page)
+
+
+def test_russian_fits_too(device, browser, static_url):
+    """Russian's longer words (the header's buttons, the tabs' names) on the same screens."""
+    context = browser.new_context(**DEVICES[device.kind], service_workers="block")
+    try:
+        session = Session(static_url, context.new_page())
+        session.page.goto(static_url + "?lang=ru")
+        session.wait_interactive()
+        fits_reads_and_can_be_touched(session.page, ("Обучение", "Анализ", "Проверка градиентов", "Упражнения",
+                                                     "Рисунок", "Внутри сети", "Модель"))
+    finally:
+        context.close()
 
 
 def test_a_check_box_toggles_from_its_text(device):

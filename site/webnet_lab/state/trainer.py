@@ -22,7 +22,7 @@ from .drawings import held_out_accuracy, mix_in, split_drawings
 from .failure import failed_run
 from .data import digits
 
-N_EVAL = 2000  # train accuracy is measured on this many training digits, test accuracy on all 2,000
+N_EVAL = 2000  # train accuracy: on this many of the digits trained on (fewer if fewer); test: on all 2,000
 N_ESTIMATE = 300  # the quick estimate during an epoch uses this many test digits (one short unit)
 N_PROBE = 256  # training digits the dead-unit count looks at
 ESTIMATE_EVERY = 25  # batches between quick estimates (and dead-unit counts)
@@ -299,21 +299,25 @@ class Trainer(param.Parameterized):
                 and ep.batch >= 2 * ESTIMATE_EVERY):
             yield from self._fail(monitor.Diagnosis("dead", self.epoch + 1, ep.mean_loss, acc, dead))
 
+    def n_eval(self):
+        """How many training digits the train accuracy is measured on: only digits trained on."""
+        return min(N_EVAL, self.train_size)
+
     def _end_of_epoch(self, ep, d):
         probs = []
         for i in range(0, len(d.X_test), EVAL_SLICE):
             probs.append(self.net.predict_proba(d.X_test[i:i + EVAL_SLICE]))
             yield "evaluate"
         probs = np.concatenate(probs)
-        train_pred = []
-        for i in range(0, N_EVAL, EVAL_SLICE):
-            train_pred.append(self.net.predict(d.X_train[i:i + EVAL_SLICE]))
+        train_pred, n_eval = [], self.n_eval()
+        for i in range(0, n_eval, EVAL_SLICE):
+            train_pred.append(self.net.predict(d.X_train[i:min(i + EVAL_SLICE, n_eval)]))
             yield "evaluate"
         test_acc = metrics.accuracy(probs.argmax(1), d.y_test)
         dead = monitor.dead_fraction(self.net, d.X_train[:N_PROBE])
         self.history.append(dict(epoch=self.epoch + 1, seconds=self.compute_seconds, wall=self.wall(),
                                  train_loss=float(ep.mean_loss),
-                                 train_acc=metrics.accuracy(np.concatenate(train_pred), d.y_train[:N_EVAL]),
+                                 train_acc=metrics.accuracy(np.concatenate(train_pred), d.y_train[:n_eval]),
                                  test_acc=test_acc, test_loss=metrics.mean_cross_entropy(probs, d.y_test),
                                  dead=dead, held_out_drawings=(self.held_out_accuracy() or (None,))[0]))
         self.evaluation = (self.net_version, probs)

@@ -6,6 +6,7 @@ import html
 BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#9e9e9e"
 VERDICT_COLOURS = {"excellent": "#1a7f37", "acceptable": "#4d8f00", "suspicious": "#b35900", "wrong": "#c62828"}
 DIGIT_LABELS = tuple(str(i) for i in range(10))  # the ten classes as plot categories
+MARKER_MARGIN = 0.03  # of an x axis, on each side, where markers sit on its ends (whole epochs)
 
 
 def figure(title, height=260, **kw):
@@ -44,15 +45,21 @@ def on_upload(file_input, callback):
     file_input.param.watch(changed, ["value", "filename"])
 
 
+def scrolling(table):
+    """``table`` (HTML) in a box that scrolls sideways when the table is wider than the screen: on
+    a phone the page itself stays as wide as the screen, and the first columns in view."""
+    return f"<div class='table-scroll'>{table}</div>"
+
+
 def table_html(summary, caption, header, rows, css_class):
     """A chart's numbers as a table in a closed <details>: for screen readers, and for copying.
     ``header`` and each of ``rows`` are lists of cells (the rows' first cells are their headers)."""
     head = "".join(f"<th scope='col'>{esc(h)}</th>" for h in header)
     body = "".join("<tr><th scope='row'>" + esc(row[0]) + "</th>" + "".join(f"<td>{esc(c)}</td>" for c in row[1:])
                    + "</tr>" for row in rows)
-    return (f"<details><summary>{esc(summary)}</summary><table class='{css_class}' "
-            "style='border-collapse:collapse;text-align:right'>"
-            f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></details>")
+    return (f"<details><summary>{esc(summary)}</summary>" + scrolling(
+        f"<table class='{css_class}' style='border-collapse:collapse;text-align:right'>"
+        f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>") + "</details>")
 
 
 def chart(fig, t, filename, **kw):

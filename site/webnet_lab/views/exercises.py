@@ -13,7 +13,7 @@ from webnet.exercises.explain import sentences
 from ..components.code_editor import CodeEditor
 from ..png import png_data_uri
 from ..state.exercise import ExerciseSession
-from .common import VERDICT_COLOURS, esc, on_upload
+from .common import VERDICT_COLOURS, esc, on_upload, scrolling
 
 CELL = "padding:4px 8px;vertical-align:top;border-top:1px solid #ddd"
 
@@ -64,9 +64,9 @@ class ExercisesView(pn.viewable.Viewer):
             head = "".join(f"<th scope='col' style='text-align:left;padding:4px 8px'>{esc(t('exercises.col_' + c))}</th>"
                            for c in ("quantity", "verdict", "error", "explanation"))
             body = "".join(self._row(r) for r in report.rows)
-            parts.append(f"<table class='verdicts' style='border-collapse:collapse'><thead><tr>{head}</tr></thead>"
-                         f"<tbody>{body}</tbody></table>")
-            parts.append(f"<p style='font-size:13px;color:#444'>{esc(t('explain.relative_error'))}</p>")
+            parts.append(scrolling(f"<table class='verdicts' style='border-collapse:collapse'><thead><tr>{head}</tr>"
+                                   f"</thead><tbody>{body}</tbody></table>"))
+            parts.append(f"<p style='color:#444'>{esc(t('explain.relative_error'))}</p>")
         if report.output.strip():
             parts.append(f"<p>{esc(t('explain.output'))}</p><pre class='output'>{esc(report.output[:2000])}</pre>")
         return f"<div class='check-result' data-checks='{checks}' role='status'>{''.join(parts)}</div>"

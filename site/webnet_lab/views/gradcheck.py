@@ -5,7 +5,7 @@ import panel as pn
 import param
 
 from ..state.checker import BATCH, GradientChecker
-from .common import VERDICT_COLOURS, esc
+from .common import VERDICT_COLOURS, esc, scrolling
 
 CELL = "padding:2px 10px"
 
@@ -23,20 +23,21 @@ class GradientCheckView(pn.viewable.Viewer):
             return f"<p>{t('gradcheck.prompt')}</p>"
         model = esc(t(self.checker.model_name))
         head = "".join(f"<th scope='col' style='text-align:left;{CELL}'>{t('gradcheck.col_' + h)}</th>"
-                       for h in ("layer", "quantity", "error", "checked", "verdict"))
+                       for h in ("layer", "quantity", "verdict", "error", "checked"))
         body = []
         for r in rows:
             checked_text = t("gradcheck.checked_of", checked=r.checked, total=f"{r.total:,}")
             if r.kinks:
                 checked_text += " " + t("gradcheck.kinks_skipped", n=r.kinks)
             body.append(f"<tr><td style='{CELL}'>{esc(r.layer)}</td><td style='{CELL}'>{esc(r.what)}</td>"
-                        f"<td style='{CELL}'>{r.max_rel_error:.2e}</td><td style='{CELL}'>{checked_text}</td>"
                         f"<td class='verdict' data-verdict='{r.verdict}' "
                         f"style='{CELL};color:{VERDICT_COLOURS[r.verdict]};font-weight:600'>"
-                        f"{t('verdict.' + r.verdict)}</td></tr>")
+                        f"{t('verdict.' + r.verdict)}</td>"
+                        f"<td style='{CELL}'>{r.max_rel_error:.2e}</td><td style='{CELL}'>{checked_text}</td></tr>")
         intro = t("gradcheck.intro", model=model, n=BATCH, seconds=f"{seconds:.2f}")
-        return (f"<p data-version='{version}'>{intro}</p><table class='gradcheck' style='border-collapse:collapse'>"
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        return (f"<p data-version='{version}' role='status'>{intro}</p>"
+                + scrolling(f"<table class='gradcheck' style='border-collapse:collapse'>"
+                            f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"))
 
     def __panel__(self):
         c, t = self.checker, self.t

@@ -25,8 +25,8 @@ STYLE = ("<style>.unit, .map { cursor: pointer } .unit .tip, .map .tip { visibil
          " .unit:hover .tip, .unit:active .tip, .map:hover .tip, .map:active .tip { visibility: visible }"
          " .unit:hover rect { opacity: 0.7 }"
          " .map { margin: 0; position: relative } .map .tip { position: absolute; left: 0; top: 100%; z-index: 1;"
-         " background: #fff; border: 1px solid #999; padding: 1px 4px; font-size: 12px; white-space: nowrap }"
-         " .unit .tip { font-size: 12px; paint-order: stroke; stroke: #fff; stroke-width: 3px }</style>")
+         " background: #fff; border: 1px solid #999; padding: 1px 4px; font-size: 14px; white-space: nowrap }"
+         " .unit .tip { font-size: 14px; paint-order: stroke; stroke: #fff; stroke-width: 3px }</style>")
 
 
 def _span(a):

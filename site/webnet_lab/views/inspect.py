@@ -47,7 +47,9 @@ class InspectView(pn.viewable.Viewer):
         self.weights = pn.pane.HTML("", css_classes=["weights"])
         self.summary = pn.pane.HTML("", css_classes=["inspect-summary"])
         self.table = pn.pane.HTML("", css_classes=["confusion-table-pane"])
-        self.plots = pn.Row(chart(cm, t, "webnet-confusion.png"), chart(pc, t, "webnet-per-class.png"))
+        side = dict(sizing_mode="stretch_width", styles={"flex": "1 1 340px", "min-width": "0"})
+        self.plots = pn.FlexBox(chart(cm, t, "webnet-confusion.png", **side), chart(pc, t, "webnet-per-class.png", **side),
+                                gap="12px", sizing_mode="stretch_width")
         self._shown = None
         self._weights_at = 0.0
         self.visible = False  # nothing is computed before the tab is first shown
@@ -107,11 +109,11 @@ class InspectView(pn.viewable.Viewer):
         X_test, y_test = digits()[2:]
         t = self.t
         cards = "".join(
-            f"<figure style='margin:4px;text-align:center;width:84px'>"
+            f"<figure style='margin:4px;text-align:center;width:96px'>"
             f"<img src='{png_data_uri(X_test[i].reshape(28, 28), 2)}' width='56' height='56' "
             f"alt='{esc(t('inspect.mistake_alt', label=y_test[i], pred=ev.pred[i]))}' "
             f"style='image-rendering:pixelated;border:1px solid #ddd'/>"
-            f"<figcaption style='font-size:11px;line-height:1.3'>"
+            f"<figcaption style='font-size:14px;line-height:1.3'>"
             + t("inspect.mistake_caption", label=y_test[i], pred=ev.pred[i], pct=round(100 * ev.probs[i, ev.pred[i]]))
             + "</figcaption></figure>" for i in ev.mistakes)
         return f"<div style='display:flex;flex-wrap:wrap'>{cards}</div>" if cards else f"<p>{t('inspect.no_mistakes')}</p>"

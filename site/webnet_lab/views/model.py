@@ -5,7 +5,7 @@ import panel as pn
 import param
 
 from ..state.store import ModelStore
-from .common import esc, on_upload
+from .common import esc, on_upload, scrolling
 
 
 class ModelView(pn.viewable.Viewer):
@@ -39,7 +39,7 @@ class ModelView(pn.viewable.Viewer):
         rows = "".join(f"<tr><th scope='row' style='text-align:left;padding:2px 10px'>{esc(k)}</th>"
                        f"<td style='padding:2px 10px'>{esc(v)}</td></tr>" for k, v in card.items())
         return (f"<h2 class='section'>{esc(self.t('model.card_heading'))}</h2>"
-                f"<table class='card' style='border-collapse:collapse'><tbody>{rows}</tbody></table>")
+                + scrolling(f"<table class='card' style='border-collapse:collapse'><tbody>{rows}</tbody></table>"))
 
 
 class ModelBar(pn.viewable.Viewer):

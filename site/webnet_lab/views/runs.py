@@ -8,7 +8,7 @@ import param
 
 from ..state import link
 from ..state.runs import MAX_SHOWN, Runs
-from .common import alert_html, chart, esc, figure
+from .common import MARKER_MARGIN, alert_html, chart, esc, figure, scrolling
 
 # told apart without colour too: each curve has its own dash pattern and marker
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
@@ -42,6 +42,8 @@ class RunsView(pn.viewable.Viewer):
             value = link.ARCHS.get(value, value)  # as the network choice names them: MLP, CNN, LeNet
         if name == "augment":
             value = self.t("runs.yes") if value == "1" else self.t("runs.no")
+        if name == "epochs":  # "1 epoch", "2 epochs"
+            return self.t("runs.setting_epochs", n=int(value))
         return self.t(f"runs.setting_{name}", value=value)
 
     def label(self, run, differences):
@@ -77,9 +79,9 @@ class RunsView(pn.viewable.Viewer):
             rows.append(f"<tr data-run='{esc(run['id'])}'><th scope='row'>{esc(t('runs.number', n=run['number']))}</th>"
                         f"<td style='text-align:left'>{esc(settings)}</td><td>{esc(outcome)}</td>"
                         f"<td>{run['epochs']}</td><td class='acc'>{acc}</td><td>{run['seconds']:.1f}</td></tr>")
-        return (f"<table class='runs' style='border-collapse:collapse;text-align:right'>"
-                f"<caption style='text-align:left'>{esc(t('runs.table_caption'))}</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        return scrolling(f"<table class='runs' style='border-collapse:collapse;text-align:right'>"
+                         f"<caption style='text-align:left'>{esc(t('runs.table_caption'))}</caption>"
+                         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
     def _make_plots(self):
         """Two figures with a line (and markers) for each of MAX_SHOWN slots, made once: picking
@@ -109,7 +111,7 @@ class RunsView(pn.viewable.Viewer):
             acc_items.append(items[1])
             self.slots.append((losses, tests, renderers + marks, items))
         for fig, items in ((loss, loss_items), (acc, acc_items)):
-            fig.add_layout(Legend(items=items, label_text_font_size="11px", spacing=2, margin=0, padding=2), "below")
+            fig.add_layout(Legend(items=items, label_text_font_size="14px", spacing=2, margin=0, padding=2), "below")
         self.figures = (loss, acc)
         self.plots.objects = [chart(fig, t, f"webnet-runs-{name}.png", sizing_mode="stretch_width",
                                     styles={"flex": "1 1 340px", "min-width": "0"})
@@ -134,7 +136,8 @@ class RunsView(pn.viewable.Viewer):
             for item in items:
                 item.label = value(self.label(run, names[run["id"]]) if run else "")
                 item.visible = run is not None
-        self.x_range.end = max([1.0] + [p[0] for run in runs for p in run["loss"] + run["test"]])
+        end = max([1.0] + [p[0] for run in runs for p in run["loss"] + run["test"]])
+        self.x_range.start, self.x_range.end = -MARKER_MARGIN * end, (1 + MARKER_MARGIN) * end
         self.loss_y.end = 1.1 * max([2.3] + [p[1] for run in runs for p in run["loss"]])
         self.plots.visible = bool(runs)
 

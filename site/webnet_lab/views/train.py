@@ -6,11 +6,12 @@ import sys
 
 import panel as pn
 import param
+from bokeh.core.properties import value
 from bokeh.models import ColumnDataSource, Legend, Range1d
 
 from ..png import png_data_uri
 from ..state.trainer import N_ESTIMATE, Trainer
-from .common import BLUE, ORANGE, alert_html, chart, esc, figure, table_html
+from .common import BLUE, MARKER_MARGIN, ORANGE, alert_html, chart, esc, figure, table_html
 
 CHUNK_PERIOD_MS = 100  # training chunks start this often, each followed by a short sleep: in Pyodide
 # a chunk that outlasted the period would run back to back without yielding, and clicks would wait
@@ -46,11 +47,13 @@ class TrainPlots:
         test_line = acc.line("epoch", "test", source=self.acc_src, color=ORANGE, line_width=2, line_dash="dashed")
         test_dots = acc.scatter("epoch", "test", source=self.acc_src, color=ORANGE, size=7, marker="square")
         est = acc.scatter("x", "y", source=self.est_src, color=ORANGE, marker="triangle", size=7, alpha=0.6)
-        legend = Legend(items=[(t("train.legend_train"), [train_line, train_dots]),
+        self._train_label = self._train_legend()
+        legend = Legend(items=[(self._train_label, [train_line, train_dots]),
                                (t("train.legend_test"), [test_line, test_dots]),
                                (t("train.legend_estimate", n=N_ESTIMATE), [est])],
-                        orientation="horizontal", label_text_font_size="11px", spacing=8, margin=0, padding=2)
+                        orientation="horizontal", nrows=2, label_text_font_size="14px", spacing=8, margin=0, padding=2)
         acc.add_layout(legend, "below")
+        self.legend = legend
         self.figures = (loss, acc)
         self.table = pn.pane.HTML("", css_classes=["history-table"], sizing_mode="stretch_width")
         downloads = pn.FlexBox(
@@ -100,6 +103,10 @@ class TrainPlots:
                   t("train.table_test_acc"), t("train.table_test_loss")]
         return table_html(t("train.table_summary"), t("train.accuracy_title"), header, rows, "history")
 
+    def _train_legend(self):
+        n = self.trainer.n_eval()
+        return self.t("train.legend_train", n=f"{n:,}" if self.t.lang == "en" else str(n))
+
     def stream(self, *events):
         """Send the points recorded since the last call (all of them after a reset)."""
         tr = self.trainer
@@ -113,6 +120,10 @@ class TrainPlots:
             self.acc_src.data = dict(epoch=[], train=[], test=[])
             self.est_src.data = dict(x=[], y=[])
             n_loss = n_hist = n_est = 0
+        label = self._train_legend()  # (a run on fewer digits measures its train accuracy on those)
+        if label != self._train_label:
+            self.legend.items[0].label = value(label)
+            self._train_label = label
         if len(tr.losses) > n_loss:
             xs, ys = zip(*tr.losses[n_loss:])
             self.loss_src.stream(dict(x=list(xs), y=list(ys)))
@@ -126,7 +137,10 @@ class TrainPlots:
             new = tr.estimates[n_est:]
             self.est_src.stream(dict(x=[e[0] for e in new], y=[e[1] for e in new]))
         self._streamed = (len(tr.losses), len(tr.history), len(tr.estimates))
-        self.loss_x.end = self.acc_x.end = max(tr.epochs, tr.losses[-1][0] if tr.losses else 0)
+        end = max(tr.epochs, tr.losses[-1][0] if tr.losses else 0)
+        # the accuracies' markers sit on whole epochs: a margin keeps the first and last whole
+        self.loss_x.end = end
+        self.acc_x.start, self.acc_x.end = -MARKER_MARGIN * end, (1 + MARKER_MARGIN) * end
         self.loss_y.end = 1.1 * max((y for _, y in tr.losses), default=2.3)
 
 
@@ -289,7 +303,7 @@ class TrainView(pn.viewable.Viewer):
         augment.param.update(width=135, sizing_mode="fixed")
         buttons = pn.FlexBox(start, pause, step, reset, gap="8px")
         for b in (start, pause, step, reset):
-            b.width = 130
+            b.width = 150
             b.sizing_mode = "fixed"
         main = pn.Column(buttons, progress, status, self.announce, alert, suggest, test_acc, self.plots.pane,
                          sizing_mode="stretch_width", styles={"flex": "1 1 600px", "min-width": "0"})
