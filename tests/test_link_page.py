@@ -86,7 +86,8 @@ def test_share_shows_the_link_as_a_qr_code_that_reads_back(browser, static_url):
     (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(code.screenshot())))
     assert found.text == shown
     assert any("/segno-" in u for u in session.requests)  # loaded when first used
-    page.get_by_role("button", name="Share (QR code)").click()
+    page.get_by_role("button", name="Hide the QR code").click()  # the button says what it does next
     expect(page.locator(".share-box")).to_be_hidden()
+    expect(page.get_by_role("button", name="Share (QR code)")).to_have_count(1)
     assert session.errors == []
     page.context.close()

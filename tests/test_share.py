@@ -80,17 +80,18 @@ def test_the_share_link_is_the_experiment_and_its_qr_code_reads_back(monkeypatch
     monkeypatch.setattr(type(pn.state), "location", property(lambda s: location))
     url = app.share_url()
     assert url.startswith("http://192.168.1.20:8000/?arch=lenet&")
-    box = pn.pane.HTML("", visible=False)
-    finish(app.share(box))
+    box, button = pn.pane.HTML("", visible=False), pn.widgets.Button(name="Share (QR code)")
+    finish(app.share(box, button))
     assert box.visible and url.replace("&", "&amp;") in box.object and "<svg" in box.object
+    assert button.name == "Hide the QR code"  # what it does next
     assert qr_svg(segno, url) in box.object
     png = io.BytesIO()
     segno.make(url, error="m", micro=False).save(png, kind="png", scale=6)  # the same code, as pixels
     assert decode(Image.open(png)) == url
     app.trainer.learning_rate = 0.3  # the code shown follows the settings
     assert "lr=0.3" in box.object and qr_svg(segno, app.share_url()) in box.object
-    finish(app.share(box))
-    assert not box.visible  # the button shows and hides it
+    finish(app.share(box, button))
+    assert not box.visible and button.name == "Share (QR code)"  # the button shows and hides it
 
 
 def test_the_portable_zip_holds_exactly_the_built_site(tmp_path, monkeypatch):

@@ -104,15 +104,20 @@ class App(pn.viewable.Viewer):
         port = f":{location.port}" if location.port else ""
         return f"{location.protocol}//{location.hostname}{port}{location.pathname}?{query}"
 
-    async def share(self, box):
-        """Show (or hide) the link as a QR code and as text in ``box``."""
+    async def share(self, box, button=None):
+        """Show (or hide) the link as a QR code and as text in ``box``; ``button`` (the one that
+        does it) says which it will do next."""
         if box.visible:
             box.visible = False
+            if button is not None:
+                button.name = self.t("app.share")
             return
         self._segno = await load_segno()
         self._share_box = box
         box.object = self._share_html()
         box.visible = True
+        if button is not None:
+            button.name = self.t("app.share_hide")
 
     def _share_html(self):
         url, t = self.share_url(), self.t
@@ -206,7 +211,7 @@ class App(pn.viewable.Viewer):
                                   css_classes=["share"])
 
         async def share_clicked(event):
-            await self.share(share_box)
+            await self.share(share_box, share)
         share.on_click(share_clicked)
         header = pn.FlexBox(pn.pane.HTML(f"<h1 lang='{t.lang}'>{t('app.title')}</h1>", margin=(0, 10),
                                          styles={"flex": "1 1 300px"}), copy, share, language, align_items="center",
