@@ -15,10 +15,10 @@ from importlib import resources
 
 LANGUAGES = ("en", "ru")
 DEFAULT = "en"
-# what the page says before Python runs (the build fills them into worker.js, site/builder/page.py)
 # English says "an" before a number that starts with a vowel sound: "an 8", "an 11", "an 18", "an 80"
 # (the catalogue writes "a {label}"; the number is known only when the text is made)
 AN_NUMBER = re.compile(r"\ba(?= (?:<b>)?(?:8\d?|11|18)(?!\d|[.,]\d))")
+# what the page says before Python runs (the build fills them into worker.js, site/builder/page.py)
 PAGE_KEYS = ("page.loading_python", "page.loading_packages", "page.packages_failed", "page.starting",
              "page.start_failed", "page.show_failed")
 
