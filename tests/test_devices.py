@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from browser import Session, draw, open_tab, stroke, train_one_short_epoch, wait_text
+from browser import Session, draw, open_tab, stroke, train_one_short_epoch
 
 DEVICES = {"phone": dict(viewport={"width": 390, "height": 844}, device_scale_factor=3, is_mobile=True, has_touch=True),
            "tablet": dict(viewport={"width": 810, "height": 1080}, device_scale_factor=2, is_mobile=True,
@@ -78,8 +78,9 @@ def test_results_fit_too(device):
     open_tab(page, "Train")
     train_one_short_epoch(page)
     expect(page.locator(".runs-table tr[data-run]")).not_to_have_count(0)
-    for summary in ("The curves as a table", "The confusion matrix and the accuracy per class as a table"):
-        open_tab(page, "Train" if "curves" in summary else "Inspect")
+    for tab, summary in (("Train", "The curves as a table"),
+                         ("Inspect", "The confusion matrix and the accuracy per class as a table")):
+        open_tab(page, tab)
         page.get_by_text(summary).click()
     fits_reads_and_can_be_touched(page)
 
