@@ -2,6 +2,7 @@
 page's files are filled in, the private APIs it relies on still exist, and .venv runs the same
 patched bokeh as the page."""
 import importlib
+import io
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "site"))
 
-from builder import check, page, pins, wheels  # noqa: E402
+from builder import check, pack, page, pins, wheels  # noqa: E402
 from builder.common import BuildError, replace_once  # noqa: E402
 from builder.private_apis import PRIVATE_APIS  # noqa: E402
 
@@ -50,6 +51,31 @@ def test_rewrite_wheel_drops_files_applies_patches_and_rewrites_record(tmp_path)
     import hashlib
     digest = base64.urlsafe_b64encode(hashlib.sha256(b"x = 1\nif False:\n    work()\n").digest()).rstrip(b"=")
     assert f"pkg/a.py,sha256={digest.decode()},27" in record
+
+
+def test_pack_hosts_a_wheel_as_one_brotli_stream_of_its_stored_files(tmp_path, monkeypatch):
+    """What the page's loader decodes (site/page/wheels.js) is the same wheel, members stored, in
+    the same order; smaller than the deflated wheel when its files repeat each other."""
+    import brotli
+
+    monkeypatch.setattr(pack, "CACHE", tmp_path / "cache")
+    files = {f"pkg/m{i}.py": f"def f{i}(x):\n    return x + {i}  # a module much like the others\n" * 40
+             for i in range(30)}
+    files["pkg-1.0.dist-info/RECORD"] = "..."
+    wheel = tmp_path / "pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    size = wheel.stat().st_size
+    packed = pack.pack(wheel)
+    assert packed.name == "pkg-1.0-py3-none-any.whl.brotli" and not wheel.exists()
+    assert packed.stat().st_size < size / 2
+    with zipfile.ZipFile(io.BytesIO(brotli.decompress(packed.read_bytes()))) as z:
+        assert z.namelist() == list(files)
+        assert {i.compress_type for i in z.infolist()} == {zipfile.ZIP_STORED}
+        assert all(z.read(name).decode() == text for name, text in files.items())
+    assert pack.pack(wheel) == packed  # the lock step run again: packed already
+    assert len(list((tmp_path / "cache" / "pack").iterdir())) == 1  # kept for the next build
 
 
 @pytest.mark.parametrize("patch, message", [

@@ -1,8 +1,12 @@
 """The lab as a page in a real browser, both as the built static site (Pyodide in a worker) and
 under `panel serve`: it becomes interactive, Python answers, nothing leaves the host."""
+import io
 import json
 import re
 import shutil
+import zipfile
+
+import brotli
 
 from playwright.sync_api import expect
 
@@ -34,17 +38,21 @@ def test_no_request_to_another_host(app):
     assert app.requests, "no request was recorded at all"
     assert app.foreign_requests() == []
     if app.kind == "static":  # the worker's runtime and wheels came from the site too
-        wheels = [u for u in app.requests if u.endswith(".whl")]
+        wheels = [u for u in app.requests if u.endswith(".whl.brotli")]  # packed (site/builder/pack.py)
         assert any("/pyodide/webnet-" in u for u in wheels) and any("/pyodide/panel-" in u for u in wheels)
         assert any(u.endswith("/pyodide/pyodide.asm.wasm") for u in app.requests)
+        assert any(u.endswith("/brotli/brotli_dec_wasm_bg.wasm") for u in app.requests)  # their decoder
         assert not any("/pyodide/pandas-" in u for u in app.requests)  # the stand-in, not pandas
 
 
 def test_site_lock_covers_every_hosted_wheel():
     lock = json.loads((SITE / "pyodide" / "pyodide-lock.json").read_text())
-    hosted = {p.name for p in (SITE / "pyodide").glob("*.whl")}
+    hosted = {p.name for p in (SITE / "pyodide").glob("*.whl*") if p.suffix in (".whl", ".brotli")}
     assert {e["file_name"] for e in lock["packages"].values()} == hosted
     assert "webnet" in lock["packages"] and "panel" in lock["packages"]
+    # what the page's loader fetches is packed; segno, loaded later by Pyodide's loadPackage, is not
+    assert lock["packages"]["numpy"]["file_name"].endswith(".whl.brotli")
+    assert lock["packages"]["segno"]["file_name"].endswith(".whl")
     sums = (SITE / "SHA256SUMS").read_text().splitlines()
     assert any(line.endswith("  index.html") for line in sums) and len(sums) > 50
     for path in SITE.rglob("*"):
@@ -59,8 +67,7 @@ def test_the_page_runs_the_lab_from_its_wheel():
     lock = json.loads((SITE / "pyodide" / "pyodide-lock.json").read_text())
     assert {"webnet", "panel"} <= set(lock["packages"]["webnet-lab"]["depends"])
     wheel = SITE / "pyodide" / lock["packages"]["webnet-lab"]["file_name"]
-    import zipfile
-    names = zipfile.ZipFile(wheel).namelist()
+    names = zipfile.ZipFile(io.BytesIO(brotli.decompress(wheel.read_bytes()))).namelist()
     # compiled like the others, with its component's JavaScript and CSS and the catalogues as files
     assert "webnet_lab/app.pyc" in names and "webnet_lab/app.py" not in names
     assert {"webnet_lab/components/drawing_pad.js", "webnet_lab/components/drawing_pad.css",
@@ -73,9 +80,9 @@ def copy_of_the_site(tmp_path):
     return site
 
 
-def test_without_workers_in_workers_the_page_loads_its_packages_with_pyodide(browser, tmp_path):
-    """Where a worker cannot start another (the page's package loader needs to), the worker falls
-    back to pyodide.loadPackage, and the lab still starts."""
+def test_without_workers_in_workers_the_page_loads_its_packages_on_one_thread(browser, tmp_path):
+    """Where a worker cannot start another, the worker runs the page's package loader (wheels.js)
+    itself, and the lab still starts."""
     site = copy_of_the_site(tmp_path)
     worker = site / "worker.js"
     worker.write_text("self.Worker = undefined;  // as in a browser without nested workers\n" + worker.read_text())
@@ -86,8 +93,7 @@ def test_without_workers_in_workers_the_page_loads_its_packages_with_pyodide(bro
     try:
         session.wait_interactive()
         expect(session.page.locator(".about").first).to_contain_text(re.compile(r"/site-packages/webnet"))
-        assert not any(u.endswith("/wheels.js") for u in session.requests)
-        assert any("/pyodide/webnet-" in u for u in session.requests)
+        assert any(u.endswith("/pyodide/webnet-0.1.0-py3-none-any.whl.brotli") for u in session.requests)
         assert session.errors == []
     finally:
         session.page.context.close()
@@ -98,7 +104,7 @@ def test_a_wheel_that_does_not_match_the_lock_is_refused(browser, tmp_path):
     """The page's package loader (site/page/wheels.js) has the browser check every wheel against its
     sha256 in pyodide-lock.json: a changed wheel stops the start with a message naming it."""
     site = copy_of_the_site(tmp_path)
-    (wheel,) = (site / "pyodide").glob("bokeh-*.whl")
+    (wheel,) = (site / "pyodide").glob("bokeh-*.whl.brotli")
     data = bytearray(wheel.read_bytes())
     data[len(data) // 2] ^= 0xFF
     wheel.write_bytes(bytes(data))

@@ -60,6 +60,10 @@ def fflate_tarball():
     return npm_tarball("fflate", pins.FFLATE_VERSION, pins.FFLATE_NPM_SHA512)
 
 
+def brotli_dec_tarball():
+    return npm_tarball("brotli-dec-wasm", pins.BROTLI_DEC_VERSION, pins.BROTLI_DEC_NPM_SHA512)
+
+
 def official_lock():
     """Pyodide's own pyodide-lock.json, from its npm tarball."""
     with tarfile.open(pyodide_tarball()) as tar:
@@ -76,6 +80,7 @@ def fetch_all():
     """Download (once) and verify every artifact."""
     pyodide_tarball()
     fflate_tarball()
+    brotli_dec_tarball()
     carrier()
     for filename, digest in pins.PURE_WHEELS.items():
         pip_download(filename, digest)

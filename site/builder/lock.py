@@ -1,6 +1,7 @@
 """The lock step: pyodide/pyodide-lock.json covering exactly the hosted wheels (with the
 pyodide-lock package): the official entries for the official wheels, entries derived from each
-wheel's metadata for the others, every sha256 that of the hosted (compiled) file."""
+wheel's metadata for the others, every sha256 that of the hosted (compiled) file. The wheels the
+page's own loader fetches are hosted packed (pack.py): their entries name the packed file."""
 from __future__ import annotations
 
 import shutil
@@ -8,6 +9,7 @@ import shutil
 from . import pins
 from .common import CACHE, DOWNLOADS, PYODIDE_OUT, WHEELS, BuildError, log, sha256_file
 from .fetch import built_sdist_wheels, official_lock
+from .pack import pack
 
 
 def write_lock():
@@ -34,7 +36,6 @@ def write_lock():
     shutil.rmtree(originals)
     hosted = set(spec.packages)
     for name, pkg in spec.packages.items():
-        pkg.sha256 = sha256_file(PYODIDE_OUT / pkg.file_name)
         missing = set(pkg.depends) - hosted
         if missing - pins.DROPPED_DEPENDS:
             raise BuildError(f"{name} depends on {sorted(missing - pins.DROPPED_DEPENDS)}, which the site does not host")
@@ -42,5 +43,25 @@ def write_lock():
     for name in pins.APP_PACKAGES:
         if name not in hosted:
             raise BuildError(f"the page's worker loads {name!r} but no hosted wheel provides it")
+    # what the page's own loader fetches is packed (pack.py); the rest (segno) stays a wheel for
+    # Pyodide's loadPackage
+    loaded = closure(spec.packages, pins.APP_PACKAGES)
+    for name, pkg in spec.packages.items():
+        path = PYODIDE_OUT / pkg.file_name
+        if name in loaded:
+            path = pack(path)
+            pkg.file_name = path.name
+        pkg.sha256 = sha256_file(path)
     spec.to_json(PYODIDE_OUT / "pyodide-lock.json")
-    log(f"pyodide-lock.json: {len(hosted)} packages")
+    log(f"pyodide-lock.json: {len(hosted)} packages ({len(loaded)} packed for the page's loader)")
+
+
+def closure(packages, names):
+    """``names`` and everything they depend on, as site/page/wheels.js finds them."""
+    found, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo += packages[name].depends
+    return found

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from . import pins, wheels
 from .common import APP, CACHE, PAGE, PYODIDE_OUT, SITE, WHEELS, BuildError, log, replace_once, verify
-from .fetch import built_sdist_wheels, carrier, fflate_tarball, official_lock, pip_download, pyodide_tarball
+from .fetch import (brotli_dec_tarball, built_sdist_wheels, carrier, fflate_tarball, official_lock, pip_download,
+                    pyodide_tarball)
 
 # es-module-shims (Panel's components load their ES modules through it), then BokehJS and Panel's
 # JS, in the order they must run; start.js loads them when Python starts the app. (BokehJS's GL
@@ -44,6 +45,11 @@ def lay_out():
     with tarfile.open(fflate_tarball()) as tar:  # the page's package loader unzips with it
         (SITE / "fflate.js").write_bytes(tar.extractfile("package/umd/index.js").read())
         (SITE / "fflate.LICENSE.txt").write_bytes(tar.extractfile("package/LICENSE").read())
+    (SITE / "brotli").mkdir()
+    with tarfile.open(brotli_dec_tarball()) as tar:  # ... and decodes the wheels' brotli with it
+        for name in ("brotli_dec_wasm.js", "brotli_dec_wasm_bg.wasm"):
+            (SITE / "brotli" / name).write_bytes(tar.extractfile(f"package/pkg/{name}").read())
+        (SITE / "brotli" / "LICENSE.txt").write_bytes(tar.extractfile("package/LICENSE-MIT.txt").read())
     for rel, old, new in pins.CDN_FALLBACKS:
         path = SITE / rel.format(bokeh=bokeh.__version__)
         path.write_text(replace_once(path.read_text(encoding="utf-8"), old, new, rel), encoding="utf-8")

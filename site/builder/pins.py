@@ -8,6 +8,10 @@ PYODIDE_CORE = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdl
 # fflate (MIT), the zip reader of the page's package loader (site/page/wheels.js); npm's dist.integrity
 FFLATE_VERSION = "0.8.3"
 FFLATE_NPM_SHA512 = "tbZNuJrLwGUp3zshBtdy4W+ORxZuIh8a5ilyIEQDC5rY1f3U20JMry0Ll3WBzU58EZKsEuJFXhb5gwv8CsPvgA=="
+# brotli-dec-wasm (MIT OR Apache-2.0), the brotli decoder of the same loader: the wheels it loads
+# are hosted as one brotli stream each (site/builder/pack.py); npm's dist.integrity
+BROTLI_DEC_VERSION = "2.3.2"
+BROTLI_DEC_NPM_SHA512 = "5H+k8eVLIJY6B4olN2HP9QzJAxcplf0jV7mWnkpxvOSeUE9Npg3dQ2pgLn30a9MUFHNro1iSmtdu6VNdlb+TIw=="
 # axe-core (MPL-2.0), the accessibility checker the browser tests run on every tab; tests only,
 # never in the site. npm's dist.integrity
 AXE_CORE_VERSION = "4.14.1"

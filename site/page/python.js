@@ -29,8 +29,9 @@ const RESTORE_LIMIT_MS = 30_000;  // a restore takes about a second here; past t
 
 // the packages' files, fetched and unzipped on another thread (wheels.js), for writeWheels
 function unzipWheels(packages) {
+  if (typeof Worker !== "function") return unzipHere(packages);
   return new Promise((resolve, reject) => {
-    const unzipper = new Worker("./wheels.js"), received = [];
+    const unzipper = new Worker("./wheels.js", { name: "wheels" }), received = [];
     unzipper.onmessage = ({ data }) => {
       if (data.files) return received.push(data);
       unzipper.terminate();
@@ -39,6 +40,14 @@ function unzipWheels(packages) {
     unzipper.onerror = (e) => { e.preventDefault(); reject(new Error(`wheels.js: ${e.message}`)); };
     unzipper.postMessage(packages);
   });
+}
+
+// the same on this thread, where a worker cannot start another
+async function unzipHere(packages) {
+  importScripts("./wheels.js");
+  const received = [];
+  await loadWheels(packages, (wheel) => received.push(wheel));  // wheels.js's
+  return received;
 }
 
 // write the unzipped wheels into site-packages; onFile(path, data) and onLibrary(path, wheel) for

@@ -7,8 +7,22 @@
 // writes them into site-packages once Pyodide is up. This replaces pyodide.loadPackage, which
 // fetches only after Pyodide has started and then unzips every wheel with Python's zipfile, one
 // after another, on the thread that runs Python. (Where a worker cannot start another worker,
-// worker.js falls back to pyodide.loadPackage.)
+// worker.js runs this file itself, on its own thread.)
+//
+// The wheels are hosted packed (site/builder/pack.py): "<wheel>.brotli" is the wheel with its
+// files stored, compressed as a whole with brotli, about 30% smaller than the wheel; brotli-dec-wasm
+// decodes it here (browsers decode brotli only as an HTTP encoding, which a static host may not set).
 importScripts("./fflate.js");
+
+let brotli = null;  // the decoder, loaded with the first packed wheel
+async function unpack(bytes) {
+  if (brotli === null) {
+    const module = await import("./brotli/brotli_dec_wasm.js");
+    await module.default();  // its wasm, next to it
+    brotli = module;
+  }
+  return brotli.decompress(bytes);
+}
 
 // the lock's packages needed by `packages`, with their dependencies
 function closure(lock, packages) {
@@ -32,7 +46,9 @@ async function fetchWheel({ file_name, sha256 }) {
     throw new Error(`${file_name} could not be loaded or does not match its sha256 in pyodide-lock.json`);
   }
   if (!response.ok) throw new Error(`${file_name}: HTTP ${response.status}`);
-  const files = fflate.unzipSync(new Uint8Array(await response.arrayBuffer()));
+  let bytes = new Uint8Array(await response.arrayBuffer());
+  if (file_name.endsWith(".brotli")) bytes = await unpack(bytes);
+  const files = fflate.unzipSync(bytes);
   for (const name of Object.keys(files)) {
     // pip and Pyodide put <name>.data/ elsewhere; build.py drops it from the site's wheels
     if (/^[^/]+\.data\//.test(name)) throw new Error(`${file_name}: ${name} is a data file, not installed here`);
@@ -40,20 +56,31 @@ async function fetchWheel({ file_name, sha256 }) {
   return files;
 }
 
-self.onmessage = async ({ data: packages }) => {
-  try {
-    const response = await fetch("./pyodide/pyodide-lock.json");
-    if (!response.ok) throw new Error(`pyodide/pyodide-lock.json: HTTP ${response.status}`);
-    const lock = await response.json();
-    const names = closure(lock, packages);
-    await Promise.all(names.map(async (name) => {
-      const files = await fetchWheel(lock.packages[name]);
-      // hand the bytes over instead of copying them (a Set: a buffer may be listed only once)
-      const buffers = new Set(Object.values(files).map((data) => data.buffer));
-      self.postMessage({ wheel: lock.packages[name].file_name, files }, [...buffers]);
-    }));
-    self.postMessage({ done: names.length });
-  } catch (e) {
-    self.postMessage({ error: `${e.message || e}` });
-  }
-};
+// every wheel `packages` need, fetched and unzipped: onWheel({ wheel, files }) for each, as it is
+// ready (wheel: the name of the wheel, files: {path: bytes}); resolves to how many there were
+async function loadWheels(packages, onWheel) {
+  const response = await fetch("./pyodide/pyodide-lock.json");
+  if (!response.ok) throw new Error(`pyodide/pyodide-lock.json: HTTP ${response.status}`);
+  const lock = await response.json();
+  const names = closure(lock, packages);
+  await Promise.all(names.map(async (name) => {
+    const files = await fetchWheel(lock.packages[name]);
+    onWheel({ wheel: lock.packages[name].file_name.replace(/\.brotli$/, ""), files });
+  }));
+  return names.length;
+}
+
+if (self.name === "wheels") {  // the worker python.js starts (else worker.js runs loadWheels itself)
+  self.onmessage = async ({ data: packages }) => {
+    try {
+      const done = await loadWheels(packages, (wheel) => {
+        // hand the bytes over instead of copying them (a Set: a buffer may be listed only once)
+        const buffers = new Set(Object.values(wheel.files).map((data) => data.buffer));
+        self.postMessage(wheel, [...buffers]);
+      });
+      self.postMessage({ done });
+    } catch (e) {
+      self.postMessage({ error: `${e.message || e}` });
+    }
+  };
+}

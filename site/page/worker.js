@@ -39,7 +39,6 @@ function status(msg, app = false) {
 // Write the unzipped wheels into site-packages and load their compiled extensions, as Pyodide
 // 0.27's own pyodide.loadPackage does (its internals named in site/builder/private_apis.py).
 async function install(pyodide, wheels) {
-  if (wheels === null) return pyodide.loadPackage(PACKAGES);  // a browser without workers in workers
   if (!pyodide._api.loadDynlib) throw new Error("this Pyodide has no _api.loadDynlib (0.27 has)");
   const root = pyodide._api.sitepackages;
   await writeWheels(pyodide, wheels, {
@@ -67,7 +66,7 @@ async function start() {
       await forgetKept(version, e.message || `${e}`);
     }
   }
-  const wheels = typeof Worker === "function" ? unzipWheels(PACKAGES) : null;
+  const wheels = unzipWheels(PACKAGES);
   wheels?.catch(() => {});  // reported where it is awaited, once Pyodide is up
   const pyodide = await loadPyodide({ indexURL: INDEX_URL });
   // Python's cyclic garbage collector stays off until the document has gone to the page: the
