@@ -9,6 +9,7 @@ import pytest
 import webnet
 from test_app import EN, train
 from webnet.augment import Augment
+from webnet_lab import i18n
 from webnet_lab.app import App
 from webnet_lab.state import data
 from webnet_lab.views.train import TrainView
@@ -54,6 +55,9 @@ def test_train_accuracy_is_measured_on_digits_trained_on_and_the_legend_says_how
     t.step()
     view.plots.stream()
     assert view.plots.legend.items[0].label.value == "train (2,000 digits)"
+    ru = TrainView(i18n.Catalogue("ru"), trainer=t)
+    ru.plots.stream()
+    assert ru.plots.legend.items[0].label.value.endswith("(2\u00a0000 цифр)")
 
 
 def test_lenet_and_augmentation_from_the_train_tab(app):

@@ -26,7 +26,8 @@ MEASURE = """() => {
       if (!visible(range.getBoundingClientRect())) continue;
       sizes.push([parseFloat(getComputedStyle(el).fontSize), node.nodeValue.trim().slice(0, 30)]);
     }
-    for (let el of root.querySelectorAll("button, select, input, [role=tab], [role=slider], canvas.webnet-pad")) {
+    // (a download button answers clicks on its link only: .bk-btn > a)
+    for (let el of root.querySelectorAll("button, .bk-btn > a, select, input, [role=tab], [role=slider], canvas.webnet-pad")) {
       if (el.type === "checkbox") el = el.getRootNode().host;  // its text toggles it too (see below)
       const r = el.getBoundingClientRect();
       if (visible(r) && getComputedStyle(el).visibility !== "hidden" && !el.closest(".webnet-code"))
@@ -94,6 +95,37 @@ def test_russian_fits_too(device, browser, static_url):
         session.wait_interactive()
         fits_reads_and_can_be_touched(session.page, ("Обучение", "Анализ", "Проверка градиентов", "Упражнения",
                                                      "Рисунок", "Внутри сети", "Модель"))
+    finally:
+        context.close()
+
+
+# every visible slider's handle and label boxes, through the shadow roots
+HANDLES = """() => {
+  const out = [];
+  const walk = (root) => {
+    for (const handle of root.querySelectorAll(".noUi-handle")) {
+      const r = handle.getBoundingClientRect(), title = handle.getRootNode().querySelector(".bk-slider-title");
+      if (r.width && title) out.push([title.textContent, r.toJSON(), title.getBoundingClientRect().toJSON()]);
+    }
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) walk(el.shadowRoot);
+  };
+  walk(document);
+  return out;
+}"""
+
+
+def test_a_slider_at_its_end_covers_neither_its_label_nor_leaves_the_screen(device, browser, static_url):
+    context = browser.new_context(**DEVICES[device.kind], service_workers="block")
+    try:
+        page = Session(static_url, context.new_page()).page
+        page.goto(static_url + "?epochs=1&n=10000")  # one handle at each end
+        page.wait_for_function(f"() => ({HANDLES})().some(([t, h]) => h.width >= 44)")  # the lab's stylesheet is in
+        handles = page.evaluate(HANDLES)
+        width = page.evaluate("document.documentElement.clientWidth")
+        assert {"Epochs: 1", "Training digits: 10000"} <= {title for title, _, _ in handles}
+        for title, handle, label in handles:
+            assert handle["top"] >= label["bottom"], title  # below its label, not over it
+            assert handle["left"] >= 0 and handle["right"] <= width, title
     finally:
         context.close()
 

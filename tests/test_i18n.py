@@ -45,6 +45,25 @@ def test_english_says_an_before_an_eight():
     assert i18n.Catalogue("ru")("drawings.keep_as", label=8) == i18n.own_entries("ru")["drawings.keep_as"].format(label=8)
 
 
+def test_numbers_are_written_as_each_language_writes_them():
+    """English groups thousands with a comma, Russian with a (no-break) space: "2,000" in a Russian
+    sentence reads as two."""
+    en, ru = i18n.Catalogue("en"), i18n.Catalogue("ru")
+    assert en.number(12345.4) == "12,345" and en.number(999) == "999"
+    assert ru.number(12345) == "12\u00a0345" and ru.number(1568) == "1\u00a0568" and ru.number(999) == "999"
+
+
+def test_every_chart_title_fits_a_phone():
+    """bokeh draws a chart's title on one line and cuts what does not fit: on a phone a chart is about
+    330 px wide, some 42 characters of its 13 px title."""
+    views = Path(i18n.__file__).parent.parent / "views"
+    keys = {k for path in views.glob("*.py") for k in re.findall(r"""\bfigure\(t\("([\w.]+)"\)""", path.read_text())}
+    assert {"inspect.confusion_title", "train.loss_title", "runs.loss_title", "draw.probabilities"} <= keys
+    for lang in i18n.LANGUAGES:
+        for key in keys:
+            assert len(i18n.own_entries(lang)[key]) <= 42, (lang, key)
+
+
 def test_the_catalogues_share_no_key():
     assert not set(i18n.own_entries("en")) & set(texts.entries("en"))
 

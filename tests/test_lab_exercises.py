@@ -83,9 +83,12 @@ def test_the_gallery_opens_beside_the_students_code(app):
     s.load_bug("linear_db_mean")
     assert s.exercise == "linear" and s.bug == "linear_db_mean" and s.document["key"] == ""  # not stored
     assert s.code == BUGS["linear_db_mean"].source
+    # said in the tab's live region: what opened, and that the student's code is kept
+    assert EN(s.message).startswith(f"Opened “{EN('bug.linear_db_mean.title')}” from the gallery. Your own code is kept")
     s.check()
     assert [r.verdict for r in s.report.rows if not r.ok] == ["wrong"]
     s.back_to_mine()
+    assert EN(s.message) == "Your own code is back."
     assert s.bug == "" and s.document == {**s.document, "key": "webnet.exercise.linear", "prefer_stored": True}
 
 

@@ -88,6 +88,12 @@ def test_share_shows_the_link_as_a_qr_code_that_reads_back(browser, static_url):
     assert any("/segno-" in u for u in session.requests)  # loaded when first used
     page.get_by_role("button", name="Hide the QR code").click()  # the button says what it does next
     expect(page.locator(".share-box")).to_be_hidden()
-    expect(page.get_by_role("button", name="Share (QR code)")).to_have_count(1)
+    share = page.get_by_role("button", name="Share (QR code)")
+    expect(share).to_have_count(1)
+    share.click()
+    expect(code).to_be_visible()
+    page.keyboard.press("Escape")  # hides it as the button does, which keeps the focus
+    expect(page.locator(".share-box")).to_be_hidden()
+    expect(share).to_be_focused()
     assert session.errors == []
     page.context.close()

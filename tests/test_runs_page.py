@@ -69,7 +69,7 @@ def test_two_runs_overlay_survive_a_reload_and_clear(browser, target):
     table = text(page, ".runs-table")
     assert re.search(r"#2.*lr 0\.3.*finished\s*1\s*0\.\d{4}", table, re.S), table
     # the overlay as a PNG (bokeh's export of the canvas): both runs' colours are in it
-    image = saved_png(page, "Save “Training loss of the runs picked (smoothed)” as PNG", "webnet-runs-loss.png")
+    image = saved_png(page, "Save “Training loss of picked runs (smoothed)” as PNG", "webnet-runs-loss.png")
     for colour in COLOURS[:2]:
         assert near(image, colour) > 30, colour
     assert saved_png(page, "Save “Training loss (per batch, smoothed)” as PNG", "webnet-loss.png").size[0] >= 300  # the run's own chart

@@ -160,7 +160,7 @@ class App(pn.viewable.Viewer):
     def about(self):
         where = webnet.__file__.rsplit("/", 1)[0]
         return self.t("app.about", python=sys.version.split()[0], platform=sys.platform, numpy=np.__version__,
-                      webnet=webnet.__version__, where=where, n_train=f"{N_TRAIN:,}", n_test=f"{N_TEST:,}")
+                      webnet=webnet.__version__, where=where, n_train=self.t.number(N_TRAIN), n_test=self.t.number(N_TEST))
 
     def __panel__(self):
         # Only the first tab is built at start-up; each other one the first time it is shown. In the
@@ -219,7 +219,8 @@ class App(pn.viewable.Viewer):
         a11y = Accessibility(labels={"increase": t("a11y.increase"), "decrease": t("a11y.decrease"),
                                      "upload-model": t("model.upload_heading"),
                                      "upload-code": t("exercises.upload"), "upload-drawings": t("drawings.import"),
-                                     "network-kind": t("train.network")}, width=0, height=0, margin=0)
+                                     "network-kind": t("train.network")}, closes={"share-box": "share"},
+                              width=0, height=0, margin=0)
         # the landmarks (roles given by a11y.js from these classes): banner, main, contentinfo
         header.css_classes = ["landmark-banner"]
         intro = f"<p>{t('app.intro')}</p>"

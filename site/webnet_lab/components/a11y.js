@@ -15,7 +15,8 @@
 //   (RadioButtonGroup) say which is pressed, and the group is named (model.labels); charts, which
 //   have no tools here, are not tab stops;
 // - a button that disables or hides itself after a click (Pause, "Use the trained model") hands
-//   the focus to an enabled neighbour;
+//   the focus to an enabled neighbour; Escape on a box a button shows (model.closes: the share
+//   box), or on its button, hides it as that button does and puts the focus on the button;
 // - the address follows the experiment's settings without a history entry per change (Panel's
 //   Location pushes one each time: Back would walk through settings the lab does not go back to).
 
@@ -206,6 +207,33 @@ export function render({ model, el }) {
     }
     if (tries < RETRY_FRAMES) requestAnimationFrame(() => refocus(tries + 1))
   }
+
+  // the first element matching `selector` in `root` or in any shadow root inside it
+  function deepFind(root, selector) {
+    const found = root.querySelector(selector)
+    if (found) return found
+    for (const node of root.querySelectorAll("*")) {
+      const inner = node.shadowRoot && deepFind(node.shadowRoot, selector)
+      if (inner) return inner
+    }
+    return null
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.key !== "Escape" || e.defaultPrevented) return
+    for (const [box, toggle] of Object.entries(model.closes)) {
+      const shown = deepFind(document, `.${box}`)
+      const host = deepFind(document, `.${toggle}`)
+      const button = host && (host.shadowRoot ? host.shadowRoot.querySelector("button") : host)
+      // (from the button, the box or nowhere in particular: the code editor has its own Escape)
+      const path = e.composedPath()
+      const here = path.includes(host) || path.includes(shown) || e.target === document.body
+      if (here && shown && shown.getClientRects().length && button) {
+        button.click()
+        button.focus()
+        e.preventDefault()
+      }
+    }
+  })
 
   document.documentElement.style.setProperty("--bokeh-font-size", model.font_size)
   // a sideways stroke on the drawing pad must not be taken for "go back" by the browser

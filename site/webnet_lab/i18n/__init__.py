@@ -15,6 +15,7 @@ from importlib import resources
 
 LANGUAGES = ("en", "ru")
 DEFAULT = "en"
+GROUP = {"en": ",", "ru": "\u00a0"}  # between a number's thousands: 12,345 and 12 345 (no-break space)
 # English says "an" before a number that starts with a vowel sound: "an 8", "an 11", "an 18", "an 80"
 # (the catalogue writes "a {label}"; the number is known only when the text is made)
 AN_NUMBER = re.compile(r"\ba(?= (?:<b>)?(?:8\d?|11|18)(?!\d|[.,]\d))")
@@ -98,6 +99,10 @@ class Catalogue:
             return text
         text = text.format(**values)
         return AN_NUMBER.sub("an", text) if self.lang == "en" else text
+
+    def number(self, n):
+        """A whole number (``n`` rounded) as this language writes it: 12,345 or 12 345."""
+        return f"{round(n):,}".replace(",", GROUP[self.lang])
 
 
 def plural_form(lang, n):

@@ -87,12 +87,13 @@ class ExerciseSession(param.Parameterized):
         bug = BUGS[name]
         if bug.exercise != self.exercise:
             self.exercise = bug.exercise
-        self.param.update(bug=name, report=None, problem=None, message=None, previous="")
+        self.param.update(bug=name, report=None, problem=None, previous="",
+                          message=msg("exercises.bug_opened", title=msg(f"bug.{name}.title")))
         self._open(bug.source)
 
     def back_to_mine(self, event=None):
         if self.bug:
-            self.param.update(bug="", report=None, problem=None)
+            self.param.update(bug="", report=None, problem=None, message=msg("exercises.mine_back"))
             self._open(EXERCISES[self.exercise].skeleton, prefer_stored=True)
 
     def show_hint(self, event=None):

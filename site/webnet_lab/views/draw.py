@@ -73,7 +73,12 @@ class DrawView(pn.viewable.Viewer):
                             pn.pane.HTML(pn.bind(self.preview, c.param.preview), css_classes=["preview"]),
                             width=170, sizing_mode="fixed")
         instructions = pn.pane.HTML(f"<p>{t('draw.instructions')}</p>", sizing_mode="stretch_width")
+        # the pad as wide as it can be (up to 500 px): the answer goes beside it only where both fit
         left = pn.Column(instructions, self.pad, rand, sizing_mode="stretch_width", max_width=500,
-                         styles={"flex": "1 1 280px", "min-width": "0"})
-        right = pn.Column(prediction, source, pn.Row(preview, chart(self.figure, t, "webnet-probabilities.png")), self.table)
+                         styles={"flex": "1 1 480px", "min-width": "0"})
+        # the chart beside what the network sees, or under it on a phone (beside, it was a sliver)
+        probabilities = chart(self.figure, t, "webnet-probabilities.png", sizing_mode="stretch_width",
+                              styles={"flex": "1 1 240px", "min-width": "0"})
+        right = pn.Column(prediction, source, pn.FlexBox(preview, probabilities, gap="12px", sizing_mode="stretch_width"),
+                          self.table, sizing_mode="stretch_width", styles={"flex": "1 1 320px", "min-width": "0"})
         return pn.FlexBox(left, right, flex_wrap="wrap", gap="24px")

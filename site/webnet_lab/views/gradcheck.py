@@ -26,7 +26,7 @@ class GradientCheckView(pn.viewable.Viewer):
                        for h in ("layer", "quantity", "verdict", "error", "checked"))
         body = []
         for r in rows:
-            checked_text = t("gradcheck.checked_of", checked=r.checked, total=f"{r.total:,}")
+            checked_text = t("gradcheck.checked_of", checked=r.checked, total=t.number(r.total))
             if r.kinks:
                 checked_text += " " + t("gradcheck.kinks_skipped", n=r.kinks)
             body.append(f"<tr><td style='{CELL}'>{esc(r.layer)}</td><td style='{CELL}'>{esc(r.what)}</td>"

@@ -93,7 +93,7 @@ class InspectView(pn.viewable.Viewer):
         key = "inspect.summary_running" if training else "inspect.summary"
         epoch = tr.history[-1]["epoch"] if tr.history else 0
         self.summary.object = (f"<p data-version='{models.version}'>"
-                               + t(key, model=esc(name), epoch=epoch, acc=f"{ev.accuracy:.4f}", n=f"{len(ev.pred):,}",
+                               + t(key, model=esc(name), epoch=epoch, acc=f"{ev.accuracy:.4f}", n=t.number(len(ev.pred)),
                                    mistakes=ev.n_mistakes) + "</p>")
         self.table.object = self._table_html(ev)
         self.gallery.object = self._gallery_html(ev)

@@ -105,7 +105,7 @@ class TrainPlots:
 
     def _train_legend(self):
         n = self.trainer.n_eval()
-        return self.t("train.legend_train", n=f"{n:,}" if self.t.lang == "en" else str(n))
+        return self.t("train.legend_train", n=self.t.number(n))
 
     def stream(self, *events):
         """Send the points recorded since the last call (all of them after a reset)."""
@@ -190,7 +190,7 @@ class TrainView(pn.viewable.Viewer):
                  t("train.status_position", epoch=epoch, epochs=tr.epochs, batch=batch, n_batches=tr.n_batches),
                  t("train.status_rate", lr=f"{tr.learning_rate:g}")]
         if tr.phase in ("training", "evaluating") and tr.speed:
-            parts.append(t("train.status_speed", speed=f"{tr.speed:,.0f}"))
+            parts.append(t("train.status_speed", speed=t.number(tr.speed)))
         if tr.steps:
             parts.append(t("train.status_time", wall=f"{tr.wall():.1f}", compute=f"{tr.compute_seconds:.1f}"))
         if tr.estimate is not None:
