@@ -4,8 +4,8 @@ A wheel's members are deflated one by one; the same wheel with its members store
 as a whole with brotli (quality 11, a 16 MB window), is about 30% smaller: the page's 10.1 MB of
 wheels are 7.2 MB on a first visit, whatever the host (the page decodes them itself,
 site/page/wheels.js, so no server setting is needed). The decoded bytes are the stored wheel, a
-valid wheel of its own. Brotli at quality 11 is slow (numpy:
-about 25 s), so each result is cached by the wheel's content in cache/pack/.
+valid wheel of its own. Brotli at quality 11 is slow (numpy: about 25 s), so each result is cached
+by the wheel's content in cache/pack/.
 """
 from __future__ import annotations
 

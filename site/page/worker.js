@@ -67,7 +67,7 @@ async function start() {
     }
   }
   const wheels = unzipWheels(PACKAGES);
-  wheels?.catch(() => {});  // reported where it is awaited, once Pyodide is up
+  wheels.catch(() => {});  // reported where it is awaited, once Pyodide is up
   const pyodide = await loadPyodide({ indexURL: INDEX_URL });
   // Python's cyclic garbage collector stays off until the document has gone to the page: the
   // start-up makes hundreds of thousands of objects (bokeh's and Panel's classes and models) and

@@ -159,8 +159,9 @@ class App(pn.viewable.Viewer):
 
     def about(self):
         where = webnet.__file__.rsplit("/", 1)[0]
-        return self.t("app.about", python=sys.version.split()[0], platform=sys.platform, numpy=np.__version__,
-                      webnet=webnet.__version__, where=where, n_train=self.t.number(N_TRAIN), n_test=self.t.number(N_TEST))
+        t = self.t
+        return t("app.about", python=sys.version.split()[0], platform=sys.platform, numpy=np.__version__,
+                 webnet=webnet.__version__, where=where, n_train=t.number(N_TRAIN), n_test=t.number(N_TEST))
 
     def __panel__(self):
         # Only the first tab is built at start-up; each other one the first time it is shown. In the
