@@ -14,14 +14,15 @@
 // decodes it here (browsers decode brotli only as an HTTP encoding, which a static host may not set).
 importScripts("./fflate.js");
 
-let brotli = null;  // the decoder, loaded with the first packed wheel
+// the decoder, loaded once with the first packed wheel (the wheels are fetched at the same time:
+// one promise, or each would fetch and instantiate its wasm)
+let decoder = null;
 async function unpack(bytes) {
-  if (brotli === null) {
-    const module = await import("./brotli/brotli_dec_wasm.js");
+  decoder ??= import("./brotli/brotli_dec_wasm.js").then(async (module) => {
     await module.default();  // its wasm, next to it
-    brotli = module;
-  }
-  return brotli.decompress(bytes);
+    return module;
+  });
+  return (await decoder).decompress(bytes);
 }
 
 // the lock's packages needed by `packages`, with their dependencies
