@@ -5,9 +5,16 @@ The lab itself is the package webnet_lab beside this file (installed in .venv by
 shipped to the static page as a wheel). This file runs it the same way under
 ``panel serve site/app.py`` and in the page's web worker.
 """
+import sys
+
 from webnet_lab import pandas_stand_in
 
 pandas_stand_in.install_if_missing()  # before panel and bokeh are imported: the page has no pandas
+
+if sys.platform != "emscripten":  # under panel serve: changes reach the page in order (webnet_lab.server)
+    from webnet_lab.server import keep_messages_in_order
+
+    keep_messages_in_order()
 
 import panel as pn  # noqa: E402
 

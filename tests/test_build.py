@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -219,7 +220,17 @@ def code_to_timestamp_pyc():
     return callable(ext._code_to_timestamp_pyc)
 
 
+def socket_write_lock():
+    from bokeh.server.views import ws
+    return "self.write_lock = locks.Lock()" in Path(ws.__file__).read_text(encoding="utf-8")
+
+
 CHECKS = {  # the Python ones; Pyodide's are exercised by the page itself (tests/test_site.py)
+    **{f"panel.io.document.{name}": partial(defined_in, "panel.io.document", name)
+       for name in ("dispatch_tornado", "schedule_write_events", "write_events")},
+    "bokeh.server.connection.ServerConnection.send_patch_document":
+        lambda: defined_in("bokeh.server.connection", "send_patch_document"),
+    "bokeh.server.views.ws.WSHandler.write_lock": socket_write_lock,
     "panel.io.pyodide._link_docs_worker": lambda: defined_in("panel.io.pyodide", "_link_docs_worker"),
     "panel.io.pyodide._convert_json_patch": lambda: defined_in("panel.io.pyodide", "_convert_json_patch"),
     "panel.io.state.state._schedule_on_load": schedule_on_load,
@@ -236,6 +247,10 @@ def test_private_apis_exist_in_the_pinned_versions(version, name, where, why):
     assert re.sub(r"\[.*", "", name).rsplit(".", 1)[-1] in text, f"{where} no longer uses {name}: update the list"
     if version.startswith("Panel"):
         assert panel.__version__ == version.split()[1]
+    if version.startswith("bokeh"):
+        import bokeh
+
+        assert bokeh.__version__ == version.split()[1]
     if version.startswith("Pyodide"):
         assert pins.PYODIDE_VERSION == version.split()[1]
     else:

@@ -33,6 +33,16 @@ PRIVATE_APIS = (
      "marks the worker's document loaded, as panel serve does"),
     ("Panel 1.7.5", "bokeh Document._template_variables['dist_url']", "site/webnet_lab/worker.py",
      "where Panel's components take their stylesheets from"),
+    # under panel serve, every change's message queues for the socket when it is made (webnet_lab.server)
+    ("Panel 1.7.5", "panel.io.document.dispatch_tornado", "site/webnet_lab/server.py",
+     "Panel's own write of a change to the page: replaced by one that queues"),
+    ("Panel 1.7.5", "panel.io.document.schedule_write_events", "site/webnet_lab/server.py",
+     "Panel's later write when the socket is busy: replaced by the same queue"),
+    ("Panel 1.7.5", "panel.io.document.write_events", "site/webnet_lab/server.py", "what replaces it"),
+    ("bokeh 3.7.3", "bokeh.server.connection.ServerConnection.send_patch_document", "site/webnet_lab/server.py",
+     "bokeh's write of a change to the page: replaced by one that queues"),
+    ("bokeh 3.7.3", "bokeh.server.views.ws.WSHandler.write_lock", "site/webnet_lab/server.py",
+     "the socket's lock that the messages queue for, in turn"),
     ("CPython 3.12", "importlib._bootstrap_external._code_to_timestamp_pyc", "site/builder/compile_archives.py",
      "writes sourceless .pyc files"),
 )

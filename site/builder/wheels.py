@@ -166,9 +166,10 @@ def for_site(wheel, dst):
 
 
 #: the patches .venv installs too, so that `panel serve` and the tests run that code: bokeh's. Panel's
-#: (import-time savings for the page's start) are the page's only: with them, `panel serve`
-#: intermittently sent the page references to models it never had ("reference p3181 isn't known"),
-#: in two full test runs of 2026-11-30 and in none run on its own; not understood, so not shipped there.
+#: (import-time savings for the page's start) are the page's only. (They were kept out of .venv when
+#: `panel serve` sent the page references to models it did not have yet, "reference p3181 isn't
+#: known"; the cause turned out to be Panel's and bokeh's order of writing, which webnet_lab.server
+#: fixes, not these patches.)
 VENV_PATCHED = ("bokeh-",)
 
 
