@@ -4,6 +4,7 @@ a socket whose wire is a list, and a second document standing in for the browser
 import asyncio
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -78,7 +79,9 @@ def changes_while_the_socket_is_busy():
             await asyncio.sleep(0.005)  # Panel's own retries, when its writers are in place
         await asyncio.gather(*document._write_tasks)
 
-    asyncio.run(run())
+    # on a thread of its own: the browser tests' Playwright keeps an event loop running on this one
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run()).result()
     return before, doc, conn._socket.ws_connection.frames
 
 
