@@ -182,14 +182,16 @@ export function render({ model, el }) {
     lastPath = e.composedPath().filter((n) => n instanceof Element || n instanceof ShadowRoot)
     lastFocused = lastPath[0] || null
   }
-  function enabledButton(node) {
-    for (const el of node.querySelectorAll("*")) {
-      if (el.tagName === "BUTTON" && !el.disabled && el.getClientRects().length) return el
-      const inner = el.shadowRoot && enabledButton(el.shadowRoot)
+  // the first element in `root`, or in a shadow root inside it, for which `matches` is true
+  function deepFind(root, matches) {
+    for (const el of root.querySelectorAll("*")) {
+      if (matches(el)) return el
+      const inner = el.shadowRoot && deepFind(el.shadowRoot, matches)
       if (inner) return inner
     }
     return null
   }
+  const enabledButton = (el) => el.tagName === "BUTTON" && !el.disabled && el.getClientRects().length > 0
   // the lost button's neighbours may be enabled by a later change than the one disabling it: look
   // again for a few frames
   const RETRY_FRAMES = 30
@@ -202,27 +204,17 @@ export function render({ model, el }) {
     if (active && active !== document.body && active !== lastFocused && !lastPath.includes(active)) return
     for (const node of lastPath.slice(1, 8)) {
       if (!node.isConnected) continue
-      const button = enabledButton(node)
+      const button = deepFind(node, enabledButton)
       if (button) { button.focus(); lastFocused = button; return }
     }
     if (tries < RETRY_FRAMES) requestAnimationFrame(() => refocus(tries + 1))
   }
 
-  // the first element matching `selector` in `root` or in any shadow root inside it
-  function deepFind(root, selector) {
-    const found = root.querySelector(selector)
-    if (found) return found
-    for (const node of root.querySelectorAll("*")) {
-      const inner = node.shadowRoot && deepFind(node.shadowRoot, selector)
-      if (inner) return inner
-    }
-    return null
-  }
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape" || e.defaultPrevented) return
     for (const [box, toggle] of Object.entries(model.closes)) {
-      const shown = deepFind(document, `.${box}`)
-      const host = deepFind(document, `.${toggle}`)
+      const shown = deepFind(document, (el) => el.classList.contains(box))
+      const host = deepFind(document, (el) => el.classList.contains(toggle))
       const button = host && (host.shadowRoot ? host.shadowRoot.querySelector("button") : host)
       // (from the button, the box or nowhere in particular: the code editor has its own Escape)
       const path = e.composedPath()
