@@ -13,11 +13,19 @@ DEVICES = {"phone": dict(viewport={"width": 390, "height": 844}, device_scale_fa
                           has_touch=True)}
 TABS = ("Train", "Inspect", "Gradient check", "Exercises", "Draw", "Inside", "Model")
 
-# every visible text node's font size, and every visible control's box, through the shadow roots
-MEASURE = """() => {
+# (in a function below) visit(root) for the document and every shadow root in it (Panel's widgets
+# keep theirs there)
+EVERY_ROOT = """
+  const everyRoot = (root, visit) => {
+    visit(root);
+    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) everyRoot(el.shadowRoot, visit);
+  };"""
+
+# every visible text node's font size, and every visible control's box
+MEASURE = """() => {""" + EVERY_ROOT + """
   const sizes = [], targets = [];
   const visible = (r) => r.width > 0 && r.height > 0;
-  const walk = (root) => {
+  everyRoot(document, (root) => {
     const texts = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     while (texts.nextNode()) {
       const node = texts.currentNode, el = node.parentElement;
@@ -33,9 +41,7 @@ MEASURE = """() => {
       if (visible(r) && getComputedStyle(el).visibility !== "hidden" && !el.closest(".webnet-code"))
         targets.push([Math.round(r.width), Math.round(r.height), el.tagName + "." + el.className + (el.textContent || "").slice(0, 20)]);
     }
-    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) walk(el.shadowRoot);
-  };
-  walk(document);
+  });
   return { sizes, targets, scroll: [document.documentElement.scrollWidth, document.documentElement.clientWidth] };
 }"""
 
@@ -58,6 +64,7 @@ def fits_reads_and_can_be_touched(page, tabs=TABS):
     for tab in tabs:
         open_tab(page, tab)
         m = page.evaluate(MEASURE)
+        assert m["sizes"] and len(m["targets"]) >= len(TABS), tab  # it sees the page (the tab headers at least)
         assert m["scroll"][0] <= m["scroll"][1], (tab, m["scroll"])  # no horizontal scrolling
         small = [s for s in m["sizes"] if s[0] < 14]
         assert not small, (tab, small[:5])
@@ -99,17 +106,15 @@ def test_russian_fits_too(device, browser, static_url):
         context.close()
 
 
-# every visible slider's handle and label boxes, through the shadow roots
-HANDLES = """() => {
+# every visible slider's handle and label boxes
+HANDLES = """() => {""" + EVERY_ROOT + """
   const out = [];
-  const walk = (root) => {
+  everyRoot(document, (root) => {
     for (const handle of root.querySelectorAll(".noUi-handle")) {
       const r = handle.getBoundingClientRect(), title = handle.getRootNode().querySelector(".bk-slider-title");
       if (r.width && title) out.push([title.textContent, r.toJSON(), title.getBoundingClientRect().toJSON()]);
     }
-    for (const el of root.querySelectorAll("*")) if (el.shadowRoot) walk(el.shadowRoot);
-  };
-  walk(document);
+  });
   return out;
 }"""
 
